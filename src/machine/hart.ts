@@ -104,6 +104,10 @@ export class Hart implements FpuHost, HartInterruptPins {
   /** Set by anything that needs the instruction loop to return soon (device, CSR change). */
   yieldRequested = false;
   trapHandler: TrapHandler | null = null;
+  /** DRAM offset of a page whose stores must be seen (HTIF tohost), or -1. Stores to it never
+   * hit the TLB fast path; each one calls `onWatchedStore` after it is done. */
+  watchPage = -1;
+  onWatchedStore: (() => void) | null = null;
 
   // --- software TLB --------------------------------------------------------------------------
   tlbGen = 1;
@@ -211,6 +215,7 @@ export class Hart implements FpuHost, HartInterruptPins {
     }
     const off = pa - this.dram.base;
     if (off >= 0 && off < this.dram.size) {
+      if (access === ACCESS_WRITE && (off & ~0xfff) === this.watchPage) return off;
       const tlb = access === ACCESS_READ ? this.tlbR : access === ACCESS_WRITE ? this.tlbW : this.tlbX;
       const i = (va >>> 12) << 1;
       tlb[i] = this.tlbGen;
@@ -268,6 +273,7 @@ export class Hart implements FpuHost, HartInterruptPins {
       const off = this.translate(va, ACCESS_WRITE);
       if (off >= 0) {
         this.writeRam(off, size, value);
+        if ((off & ~0xfff) === this.watchPage && this.onWatchedStore !== null) this.onWatchedStore();
         return;
       }
       if ((va & (size - 1)) !== 0) throw raise(C.CAUSE_MISALIGNED_STORE, va);

@@ -1,0 +1,37 @@
+// `l4ts <command> ...`: the command-line front end. It only drives the layers below and listens
+// to their events; nothing here is part of the machine or the kernel.
+
+import { UsageError } from './args.ts';
+import { runBareCommand } from './run-bare.ts';
+
+const USAGE = `usage: l4ts <command> [options]
+
+commands:
+  run-bare <elf> [--disk FILE] [--max-insns N]
+      run a bare-metal RV32 ELF in M-mode on the board; the UART is stdin/stdout.
+      Exit status 0 when the program reports success (test device PASS or tohost = 1).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run-bare':
+        return await runBareCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`l4ts: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
