@@ -6,7 +6,7 @@
 # Runs in whatever mode it is entered in; bench/cpu.ts runs it in M-mode (bare) and in U-mode
 # under Sv32 paging.
 
-    .equ ROUNDS, 12
+    .equ ROUNDS, 60
     .equ SIEVE_N, 32768
     .equ CRC_LEN, 4096
     .equ MAT_N, 24

@@ -3,10 +3,16 @@
 
 import { UsageError } from './args.ts';
 import { runBareCommand } from './run-bare.ts';
+import { startCommand } from './start.ts';
+import { asmCommand } from './asm.ts';
 
 const USAGE = `usage: l4ts <command> [options]
 
 commands:
+  start
+      boot the default system (what \`npm start\` runs)
+  asm <file.S> --o <out.elf> [--base ADDR]
+      assemble an RV32 program into an ELF32 executable
   run-bare <elf> [--disk FILE] [--max-insns N]
       run a bare-metal RV32 ELF in M-mode on the board; the UART is stdin/stdout.
       Exit status 0 when the program reports success (test device PASS or tohost = 1).
@@ -16,6 +22,10 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
+      case 'start':
+        return await startCommand(rest);
+      case 'asm':
+        return asmCommand(rest);
       case 'run-bare':
         return await runBareCommand(rest);
       case undefined:
