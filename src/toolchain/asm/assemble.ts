@@ -58,6 +58,7 @@ const OUTPUT_ORDER: readonly OutputName[] = ['.text', '.rodata', '.data', '.bss'
 const PAGE = 4096;
 
 interface InputSection {
+  readonly id: number;
   readonly name: string;
   readonly out: OutputName;
   size: number;
@@ -116,6 +117,12 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     throw new AsmError(0, '', `base 0x${base.toString(16)} must be a page-aligned 32-bit address`);
   }
   const sections = new Map<string, InputSection>();
+  // Pass 1 evaluates a label as (offset + a per-section bias), under two different bias sets.
+  // A result that does not depend on the bias (a difference of labels in one section, or
+  // `. - label`) is already a constant; anything else waits for pass 2.
+  let biasSet = 1;
+  const bias = (s: InputSection): bigint =>
+    biasSet === 1 ? BigInt(s.id + 1) << 40n : (BigInt(s.id + 1) << 44n) + 0x3fd7b9n;
   const symbols = new Map<string, SymDef>();
   const globals = new Set<string>();
   const kinds = new Map<string, ElfSymbol['kind']>();
@@ -130,14 +137,14 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
   const section = (name: string, flags?: string): InputSection => {
     let s = sections.get(name);
     if (s === undefined) {
-      s = { name, out: outputOf(name, flags), size: 0, align: 4, addr: 0 };
+      s = { id: sections.size, name, out: outputOf(name, flags), size: 0, align: 1, addr: 0 };
       sections.set(name, s);
     }
     return s;
   };
   let cur = section('.text');
 
-  // ---- symbol evaluation: pass 1 knows only constants; pass 2 knows everything ----
+  // ---- symbol evaluation: pass 1 knows constants and same-section differences ----
   const evaluating = new Set<string>();
   const symbolValue = (name: string, final: boolean): bigint => {
     const d = symbols.get(name);
@@ -146,8 +153,7 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
       throw new Unresolved(name);
     }
     if (d.k === 'label') {
-      if (!final) throw new Unresolved(name);
-      return BigInt(d.sec.addr + d.offset);
+      return final ? BigInt(d.sec.addr + d.offset) : BigInt(d.offset) + bias(d.sec);
     }
     if (evaluating.has(name)) throw new StatementError(`symbol '${name}' is defined in terms of itself`);
     evaluating.add(name);
@@ -159,7 +165,7 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
   };
   const pass1Env: ExprEnv = {
     symbol: (n) => symbolValue(n, false),
-    dot: () => { throw new Unresolved('.'); },
+    dot: () => cur.size + Number(bias(cur)),
     pcrelHi: () => { throw new Unresolved('%pcrel_lo'); },
   };
   let hiByAddr = new Map<number, { target: Expr; addr: number }>();
@@ -181,7 +187,13 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
       }
       return localName(n, k);
     },
-    tryConst: (e) => tryConst(e, pass1Env),
+    tryConst: (e) => {
+      biasSet = 1;
+      const a = tryConst(e, pass1Env);
+      biasSet = 2;
+      const b = tryConst(e, pass1Env);
+      return a !== undefined && a === b ? a : undefined;
+    },
   };
 
   const define = (name: string, d: SymDef): void => {
@@ -277,6 +289,7 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     }
     if (cur.out === '.bss') throw new StatementError(`instruction in ${cur.name}`);
     if (cur.size % 4 !== 0) throw new StatementError(`instruction at offset ${cur.size} of ${cur.name} is not 4-byte aligned (add .align 2)`);
+    cur.align = Math.max(cur.align, 4);
     if (stmt.pcrelHi !== undefined) pcrelHis.push({ sec: cur, offset: cur.size, target: stmt.pcrelHi });
     const { emit, size } = stmt;
     addItem(size, true, (env) => {

@@ -13,6 +13,7 @@ type Helper = (...args: (number | boolean)[]) => number;
 type Case = [string, (number | boolean)[], number, number, string];
 
 const GNU: Case[] = [
+  // BEGIN GNU CASES
   ["lui", [0, 0], 0x00000037, 0, "lui zero,0x0"],
   ["lui", [31, 1048575], 0xffffffb7, 4, "lui t6,0xfffff"],
   ["lui", [1, 159810], 0x270420b7, 8, "lui ra,0x27042"],
@@ -368,6 +369,7 @@ const GNU: Case[] = [
   ["sfence_vma", [0, 0], 0x12000073, 1408, "sfence.vma zero,zero"],
   ["sfence_vma", [31, 31], 0x13ff8073, 1412, "sfence.vma t6,t6"],
   ["sfence_vma", [27, 10], 0x12ad8073, 1416, "sfence.vma s11,a0"],
+  // END GNU CASES
 ];
 
 test('every named helper produces the GNU word', () => {
