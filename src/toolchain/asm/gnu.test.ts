@@ -24,9 +24,9 @@ test('every section is byte-identical to GNU', () => {
     assert.equal(ours.vaddr, addr, `${name} address`);
     assert.equal(ours.data.length, want.length, `${name} size`);
     for (let i = 0; i < want.length; i += 4) {
-      const a = ours.data.subarray(i, i + 4);
-      const b = want.subarray(i, i + 4);
-      if (a.some((v, k) => v !== b[k])) {
+      const a: Uint8Array = ours.data.subarray(i, i + 4);
+      const b: Uint8Array = want.subarray(i, i + 4);
+      if (a.some((v: number, k: number) => v !== b[k])) {
         const w = (x: Uint8Array): number => new DataView(x.buffer, x.byteOffset).getUint32(0, true);
         const at = addr + i;
         const line = result.lines.get(at);
