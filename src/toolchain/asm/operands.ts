@@ -57,12 +57,17 @@ export function isXreg(text: string): boolean {
 }
 
 /** `offset(reg)` or `(reg)`: the offset expression (undefined when absent) and the register.
- *  Returns undefined when the text does not end in a parenthesised integer register. */
+ *  Returns undefined when the text does not end in a parenthesised integer register, and
+ *  throws when it ends in `name(word)` with a word that is not a register. */
 export function parseMem(p1: Pass1, text: string): { off: Expr | undefined; rs1: number } | undefined {
   const m = /^(.*)\(\s*([A-Za-z0-9]+)\s*\)$/.exec(text.trim());
   if (!m) return undefined;
   const rs1 = xregNumber(m[2]!);
-  if (rs1 === undefined) return undefined;
+  if (rs1 === undefined) {
+    // `sym(word)` is a misspelt base register; `(8)` or `4*(2)` are plain expressions.
+    if (/^[A-Za-z]/.test(m[2]!) && /[A-Za-z0-9_.$]$/.test(m[1]!.trim())) throw new StatementError(`'${m[2]}' is not an integer register`);
+    return undefined;
+  }
   const off = m[1]!.trim();
   return { off: off === '' ? undefined : expr(p1, off), rs1 };
 }
