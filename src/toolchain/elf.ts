@@ -238,7 +238,7 @@ export interface ElfImage {
   readonly segments: readonly ElfSegment[];
   /** Name -> value; a global definition wins over local ones of the same name. */
   readonly symbols: Map<string, number>;
-  /** Every named function, object or untyped symbol from .symtab. */
+  /** Every defined, named function, object or untyped symbol from .symtab. */
   readonly symbolList: readonly ElfSymbolInfo[];
 }
 
@@ -355,6 +355,7 @@ function readSymbols(bytes: Uint8Array, dv: DataView, shoff: number, shnum: numb
       const info = bytes[at + 12]!;
       const stType = info & 0xf;
       if (stType > 2) continue; // STT_SECTION, STT_FILE, TLS...: not code or data names
+      if (dv.getUint16(at + 14, true) === 0) continue; // SHN_UNDEF: e.g. an unresolved weak symbol
       const nameOff = dv.getUint32(at, true);
       if (nameOff === 0) continue;
       const name = cstr(strIdx, nameOff, `symbol ${k}`);
