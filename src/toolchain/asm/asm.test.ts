@@ -138,20 +138,26 @@ r:  .byte 2
 _start: nop
     .section .mystuff, "a"
 m:  .byte 3
-    .section .tohost, "aw", @progbits
+    .pushsection .tohost, "aw", @progbits
     .align 3
 tohost: .dword 0
+    .popsection
+    .byte 4
+    .previous
+    .word 5
     .text
 t:  ret`);
   assert.deepEqual(r.sections.map((s) => [s.name, s.vaddr, s.memsz]), [
-    ['.text', BASE, 8], ['.rodata', BASE + 0x1000, 2], ['.data', BASE + 0x2000, 16], ['.bss', BASE + 0x3000, 8],
+    ['.text', BASE, 8], ['.rodata', BASE + 0x1000, 3], ['.data', BASE + 0x2000, 20], ['.bss', BASE + 0x3000, 8],
   ]);
   assert.equal(r.symbols.get('_start'), BASE); // .text.init got code before .text did
   assert.equal(r.symbols.get('t'), BASE + 4);
   assert.equal(r.symbols.get('m'), BASE + 0x1001);
   assert.equal(r.symbols.get('tohost'), BASE + 0x2008);
+  assert.deepEqual([...r.rodata], [2, 3, 4]); // .popsection went back to .mystuff
+  assert.equal(new DataView(r.data.buffer).getUint32(16, true), 5); // .previous: back to .tohost
   assert.equal(r.bssSize, 8);
-  assert.equal(r.data.length, 16);
+  assert.equal(r.data.length, 20);
   assert.equal(r.entry, BASE);
 });
 
@@ -285,6 +291,7 @@ test('every error names the line and says what is wrong', () => {
     ['lw a0, foo(bar)', "'bar' is not an integer register"],
     ['lw a0, foo(sp)', "undefined symbol 'foo'"],
     ['.section', ".section: bad section name ''"],
+    ['.popsection', '.popsection without .pushsection'],
     ['.equ X', "'.equ' takes NAME, expression"],
     ['.text 1', "'.text' takes no operands"],
     ['addi a0, a0, 1 << 64', 'shift count 64 out of range 0..63'],

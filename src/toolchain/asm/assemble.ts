@@ -146,6 +146,8 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     return s;
   };
   let cur = section('.text');
+  let prev = cur; // for .previous
+  const sectionStack: InputSection[] = []; // for .pushsection / .popsection
 
   // ---- symbol evaluation: pass 1 knows constants and same-section differences ----
   const evaluating = new Set<string>();
@@ -224,14 +226,27 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     switch (name) {
       case '.text': case '.data': case '.rodata': case '.bss':
         if (args.trim() !== '') throw new StatementError(`'${name}' takes no operands`);
+        prev = cur;
         cur = section(name);
         return;
-      case '.section': {
+      case '.section': case '.pushsection': {
         const [sname, flags] = splitOperands(args);
-        if (sname === undefined || !SYMBOL_NAME.test(sname)) throw new StatementError(`.section: bad section name '${sname ?? ''}'`);
+        if (sname === undefined || !SYMBOL_NAME.test(sname)) throw new StatementError(`${name}: bad section name '${sname ?? ''}'`);
+        if (name === '.pushsection') sectionStack.push(cur);
+        prev = cur;
         cur = section(sname, flags?.replace(/"/g, ''));
         return;
       }
+      case '.popsection': {
+        const top = sectionStack.pop();
+        if (top === undefined) throw new StatementError('.popsection without .pushsection');
+        prev = cur;
+        cur = top;
+        return;
+      }
+      case '.previous':
+        [cur, prev] = [prev, cur];
+        return;
       case '.globl': case '.global': case '.weak':
         for (const s of splitOperands(args)) globals.add(s);
         return;
