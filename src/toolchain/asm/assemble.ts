@@ -61,8 +61,6 @@ interface InputSection {
   readonly id: number;
   readonly name: string;
   readonly out: OutputName;
-  /** Rank by first content: input sections are laid out in the order they got bytes. */
-  order: number;
   size: number;
   align: number;
   addr: number;
@@ -135,17 +133,20 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
   const notes: string[] = [];
   let line: SourceLine = { no: 0, text: '', original: '' };
   let dotCounter = 0;
-  let nextOrder = 0;
 
   const section = (name: string, flags?: string): InputSection => {
     let s = sections.get(name);
     if (s === undefined) {
-      s = { id: sections.size, name, out: outputOf(name, flags), order: -1, size: 0, align: 1, addr: 0 };
+      s = { id: sections.size, name, out: outputOf(name, flags), size: 0, align: 1, addr: 0 };
       sections.set(name, s);
     }
     return s;
   };
+  // As in GNU as, .text, .data and .bss exist from the start; input sections are laid out in
+  // creation order within their output section.
   let cur = section('.text');
+  section('.data');
+  section('.bss');
   let prev = cur; // for .previous
   const sectionStack: InputSection[] = []; // for .pushsection / .popsection
 
@@ -217,7 +218,6 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     define(name, { k: 'equ', e: substDot(expr(p1, text), defineHere()), line });
   };
   const addItem = (size: number, code: boolean, bytes: (env: ExprEnv) => Uint8Array): void => {
-    if (cur.order < 0) cur.order = nextOrder++;
     items.push({ sec: cur, offset: cur.size, size, line, code, bytes });
     cur.size += size;
   };
@@ -362,7 +362,7 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
   const outputs: AsmSection[] = [];
   const bufs = new Map<InputSection, Uint8Array>();
   for (const out of OUTPUT_ORDER) {
-    const ins = [...sections.values()].filter((s) => s.out === out && s.size > 0).sort((a, b) => a.order - b.order);
+    const ins = [...sections.values()].filter((s) => s.out === out && s.size > 0);
     if (ins.length === 0) continue;
     cursor = alignUp(cursor, PAGE);
     const start = cursor;

@@ -256,6 +256,10 @@ _start:
     frflags a0
     fsflags a1
     fsflags a0, a1
+    fsrmi   3
+    fsrmi   a0, 2
+    fsflagsi 1
+    fsflagsi a0, 4
     fmv.s   fa0, fa1
     fabs.s  fa0, fa1
     fneg.s  fa0, fa1
@@ -332,12 +336,19 @@ table:  .word   _start, func, end - _start, -1, 0xffffffff
         .dword  0x123456789abcdef0, -1
         .quad   near
         .2byte  7
+        .short  -3
+        .long   0x01020304
+        .skip   2, 0x11
         .4byte  8
         .8byte  9
         .float  1.5, -0.0, 3.14159
         .double 2.5, -1e300, 0.1
     .section .rodata.extra
 extra:  .word ANSWER
+    .pushsection .data.pushed, "aw"
+pushed: .word 0x77
+    .popsection
+        .word MASK
 
     .data
 obj:    .word   0xdeadbeef
