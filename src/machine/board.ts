@@ -133,5 +133,6 @@ export class Board {
     // proxies) that l4ts does not implement: report them as a failure with the raw value.
     this.exit = { kind: 'exit', code: (v & 1) === 1 ? v >>> 1 : v, via: 'tohost' };
     this.hart.halted = true;
+    this.hart.yieldRequested = true; // leave the instruction loop after this store
   }
 }
