@@ -240,7 +240,8 @@ test('without _start the entry is the start of .text, with a note', () => {
 });
 
 test('every error names the line and says what is wrong', () => {
-  const cases: [string, string | RegExp][] = [
+  // [source, detail, line (default 1)]
+  const cases: [string, string | RegExp, number?][] = [
     ['addx a0, a0, 1', "unknown instruction 'addx'"],
     ['.frob 1', "unknown directive '.frob'"],
     ['add a0, a1, x32', "'x32' is not an integer register"],
@@ -261,7 +262,7 @@ test('every error names the line and says what is wrong', () => {
     ['j nowhere', "undefined symbol 'nowhere'"],
     ['j 1f', "undefined symbol '1f'"],
     ['j 1b', "local label '1b' has no earlier definition"],
-    ['x: nop\nx: nop', "symbol 'x' is already defined"],
+    ['x: nop\nx: nop', "symbol 'x' is already defined", 2],
     ['addi a0, a0, (1 + 2', "unexpected end of expression in expression '(1 + 2'"],
     ['addi a0, a0, 1 +* 2', "unexpected '*' in expression '1 +* 2'"],
     ['addi a0, a0, 09', "bad number '09'"],
@@ -269,7 +270,7 @@ test('every error names the line and says what is wrong', () => {
     ['addi a0, a0, 1 / 0', 'division by zero in expression'],
     ['.string "abc', /bad string literal/],
     ['.string "a\\qb"', /unknown escape \\q/],
-    ['/* never closed\nnop', 'unterminated /* comment'],
+    ['nop\n/* never closed\nnop', 'unterminated /* comment', 2],
     ['csrr a0, mstatsu', "unknown CSR 'mstatsu'"],
     ['csrr a0, 0x1000', 'CSR number 4096 out of range 0..4095'],
     ['csrrwi a0, mstatus, 32', 'CSR immediate 32 out of range 0..31'],
@@ -279,26 +280,28 @@ test('every error names the line and says what is wrong', () => {
     ['.space n\n.equ n, 4', ".space: 'n' must be a constant"],
     ['.balign 3', '.balign: 3 is not a power of two'],
     ['.align 13', '.align 13 out of range 0..12'],
-    ['.bss\n.word 1', "'.word' in .bss: only .space/.zero and alignment are allowed in .bss"],
-    ['.bss\nnop', 'instruction in .bss'],
-    ['.byte 1\nnop', 'instruction at offset 1 of .text is not 4-byte aligned (add .align 2)'],
+    ['.bss\n.word 1', "'.word' in .bss: only .space/.zero and alignment are allowed in .bss", 2],
+    ['.bss\nnop', 'instruction in .bss', 2],
+    ['.byte 1\nnop', 'instruction at offset 1 of .text is not 4-byte aligned (add .align 2)', 2],
     ['.byte 256', '.byte value 256 out of range -128..255'],
     ['.half -32769', '.half value -32769 out of range -32768..65535'],
     ['.float 1.2.3', "bad floating-point number '1.2.3'"],
     ['addi a0, a0, %pcrel_lo(x)\nx: nop', /%pcrel_lo: no %pcrel_hi instruction at 0x80000004/],
-    ['.equ a, b\n.equ b, a\nli t0, a', "symbol 'a' is defined in terms of itself"],
+    ['.equ a, b\n.equ b, a\nli t0, a', "symbol 'a' is defined in terms of itself", 3],
     ['tail a0, foo', "'tail' takes 1 operand, got 2"],
     ['lw a0, foo(bar)', "'bar' is not an integer register"],
     ['lw a0, foo(sp)', "undefined symbol 'foo'"],
     ['.section', ".section: bad section name ''"],
     ['.popsection', '.popsection without .pushsection'],
     ['.equ X', "'.equ' takes NAME, expression"],
+    ['nop\n.equ X, nothere\nnop', "undefined symbol 'nothere'", 2],
     ['.text 1', "'.text' takes no operands"],
     ['addi a0, a0, 1 << 64', 'shift count 64 out of range 0..63'],
   ];
-  for (const [src, msg] of cases) {
+  for (const [src, msg, line = 1] of cases) {
     assert.throws(() => assemble(src), (e: unknown) => {
       assert.ok(e instanceof AsmError, `${src}: ${String(e)}`);
+      assert.equal(e.line, line, `${src}: line`);
       const lines = src.split('\n');
       assert.equal(e.source, lines[e.line - 1], `${src}: source text`);
       assert.equal(e.message, `line ${e.line}: ${e.detail}`);
