@@ -30,3 +30,8 @@ export const STACK_SIZE = 0x0010_0000;
 export const UTCB_BASE = 0xf000_0000;
 /** Highest user address + 1; the kernel reserves nothing in user address spaces above it. */
 export const USER_TOP = 0xffff_f000;
+
+/** Boot information page of the root task (src/abi/caps.ts BootInfo). */
+export const BOOTINFO_BASE = 0xef00_0000;
+/** Boot modules are mapped read-only into the root task from here, one after the other. */
+export const MODULES_BASE = 0xe100_0000;

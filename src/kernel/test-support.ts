@@ -1,0 +1,157 @@
+// Helpers for the kernel's tests and benchmark: assemble user programs at CODE_BASE, boot a
+// kernel on a fresh board, and build further tasks and threads from the root's untyped memory
+// through the kernel's own invocation path (Kernel.invokeAs).
+
+import { assemble } from '../toolchain/asm/assemble.ts';
+import { Board } from '../machine/board.ts';
+import { CODE_BASE, PAGE_SIZE, STACK_TOP, UTCB_BASE } from '../abi/layout.ts';
+import { BootSlot, BootInfo, ObjType, RIGHTS_ALL } from '../abi/caps.ts';
+import { Method } from '../abi/sys.ts';
+import { Err, errName } from '../abi/errors.ts';
+import { Kernel, type KernelOptions } from './kernel.ts';
+import type { Thread } from './objects/thread.ts';
+import type { Task } from './objects/task.ts';
+
+/** Definitions every test program can use (syscall numbers, methods, UTCB offsets). */
+export const ASM_PRELUDE = `
+  .equ SYS_CALL, 0
+  .equ SYS_SEND, 1
+  .equ SYS_NBSEND, 2
+  .equ SYS_RECV, 3
+  .equ SYS_NBRECV, 4
+  .equ SYS_REPLY, 5
+  .equ SYS_REPLY_RECV, 6
+  .equ SYS_YIELD, 7
+  .equ SYS_INVOKE, 8
+  .equ SYS_PUTC, 9
+  .equ UTCB, 0xf0000000
+`;
+
+/** Assemble `source` (with the prelude) at `base`. */
+export function asm(source: string, base = CODE_BASE): { elf: Uint8Array; symbols: Map<string, number> } {
+  const r = assemble(ASM_PRELUDE + source, { base });
+  return { elf: r.elf, symbols: r.symbols };
+}
+
+/** A root program that just waits forever on a notification it does not have (it never runs
+ * again after its first system call fails... it loops on Yield-free Recv of slot 0). */
+export const IDLE_ROOT = `
+_start:
+1:  li a7, SYS_RECV
+    li a0, 5          # an empty slot: returns EmptySlot at once
+    li a6, 0
+    j park
+park:
+    li a7, SYS_PUTC
+    li a0, 0x2e       # '.'
+    ecall
+    wfi               # illegal in U-mode: the root has no exception handler and is stopped
+`;
+
+export interface TestSystem {
+  board: Board;
+  kernel: Kernel;
+  root: Thread;
+  /** Next free slot of the root capability space (for tests to allocate). */
+  nextSlot: number;
+  untypedSlot: number;
+}
+
+export function bootSystem(rootSource = IDLE_ROOT, opts: { dramSize?: number; kernel?: KernelOptions; modules?: { name: string; bytes: Uint8Array }[] } = {}): TestSystem {
+  const board = new Board({ dramSize: opts.dramSize ?? 32 << 20 });
+  const { elf } = asm(rootSource);
+  const kernel = new Kernel(board, { root: elf, modules: opts.modules }, opts.kernel);
+  const root = kernel.rootThread;
+  const infoWord = (i: number): number => kernel.board.dram.readU32(bootInfoPa(kernel) + 4 * i);
+  return {
+    board, kernel, root,
+    nextSlot: infoWord(BootInfo.FirstFreeSlot),
+    untypedSlot: infoWord(BootInfo.UntypedFirst) + infoWord(BootInfo.UntypedCount) - 1,
+  };
+}
+
+/** Physical address of the root's BootInfo page. */
+export function bootInfoPa(k: Kernel): number {
+  const node = k.rootTask.maps.get(0xef000);
+  if (node === undefined) throw new Error('no BootInfo mapping');
+  return node.pa;
+}
+
+/** Invoke as the root thread; throws with the error name unless it succeeds. */
+export function rootInvoke(sys: TestSystem, slot: number, method: number, ...args: number[]): number[] {
+  const { err, r } = sys.kernel.invokeAs(sys.root, slot, method, ...args);
+  if (err !== Err.Ok) throw new Error(`root invoke method 0x${method.toString(16)} on slot ${slot}: ${errName(err)}`);
+  return r;
+}
+
+/** Retype one object of `type` from the root's last untyped into a fresh root slot. */
+export function make(sys: TestSystem, type: number, sizeBits = 0): number {
+  const slot = sys.nextSlot++;
+  rootInvoke(sys, sys.untypedSlot, Method.UntypedRetype, type, sizeBits, 1, slot);
+  return slot;
+}
+
+export interface UserTask {
+  taskSlot: number;
+  threadSlot: number;
+  task: Task;
+  thread: Thread;
+  symbols: Map<string, number>;
+}
+
+/**
+ * A new task running `source` (assembled at CODE_BASE): its pages are fresh frames from the
+ * root's untyped mapped into it, plus `stackPages` of stack; one thread with its UTCB at
+ * UTCB_BASE, priority `prio`, the given pager and exception-handler slots (root slots, 0 =
+ * none). The thread is left inactive unless `start`.
+ */
+export function spawn(sys: TestSystem, source: string, o: { prio?: number; pager?: number; exc?: number; start?: boolean; stackPages?: number } = {}): UserTask {
+  const { elf, symbols } = asm(source);
+  const k = sys.kernel;
+  const taskSlot = make(sys, ObjType.Task);
+  const threadSlot = make(sys, ObjType.Thread);
+  const image = parseSegments(elf);
+  for (const seg of image.segments) {
+    for (let va = seg.vaddr & ~0xfff; va < seg.vaddr + Math.max(seg.memsz, 1); va += PAGE_SIZE) {
+      const f = make(sys, ObjType.Frame);
+      const pa = rootInvoke(sys, f, Method.FrameInfo)[0] >>> 0;
+      const lo = Math.max(seg.vaddr, va);
+      const hi = Math.min(seg.vaddr + seg.data.length, va + PAGE_SIZE);
+      if (hi > lo) sys.board.dram.writeBytes(pa + (lo - va), seg.data.subarray(lo - seg.vaddr, hi - seg.vaddr));
+      rootInvoke(sys, f, Method.FrameMap, taskSlot, va, seg.rights);
+    }
+  }
+  for (let i = 1; i <= (o.stackPages ?? 2); i++) {
+    const f = make(sys, ObjType.Frame);
+    rootInvoke(sys, f, Method.FrameMap, taskSlot, STACK_TOP - i * PAGE_SIZE, 3);
+  }
+  rootInvoke(sys, threadSlot, Method.ThreadConfigure, taskSlot, UTCB_BASE, o.pager ?? 0, o.exc ?? 0);
+  const entry = symbols.get('_start') ?? image.entry;
+  rootInvoke(sys, threadSlot, Method.ThreadSetRegs, entry, STACK_TOP, 0);
+  rootInvoke(sys, threadSlot, Method.ThreadSetPriority, o.prio ?? 100);
+  const task = k.rootTask.cspace[taskSlot]!.obj as Task;
+  const thread = k.rootTask.cspace[threadSlot]!.obj as Thread;
+  if (o.start ?? true) rootInvoke(sys, threadSlot, Method.ThreadResume);
+  return { taskSlot, threadSlot, task, thread, symbols };
+}
+
+/** Give task `to` a copy (rights masked, optional badge) of root slot `slot` at `dstSlot`. */
+export function grantCap(sys: TestSystem, to: UserTask, slot: number, dstSlot: number, rights = RIGHTS_ALL, badge = 0): void {
+  if (badge !== 0) rootInvoke(sys, to.taskSlot, Method.CapMint, slot, dstSlot, rights, badge);
+  else rootInvoke(sys, to.taskSlot, Method.CapCopy, slot, dstSlot, rights);
+}
+
+import { parseElf32 } from '../toolchain/elf.ts';
+
+function parseSegments(elf: Uint8Array): { entry: number; segments: { vaddr: number; data: Uint8Array; memsz: number; rights: number }[] } {
+  const e = parseElf32(elf);
+  return {
+    entry: e.entry,
+    segments: e.segments.map((s) => ({
+      vaddr: s.vaddr, data: s.data, memsz: s.memsz,
+      rights: (s.flags.r ? 1 : 0) | (s.flags.w ? 3 : 0) | (s.flags.x ? 4 : 0),
+    })),
+  };
+}
+
+export { BootSlot };
