@@ -1,0 +1,236 @@
+// wasm2rv: a WebAssembly module -> an RV32IMAFD ELF32 executable for the l4ts user address
+// space (src/abi/layout.ts). This file is the driver and linker: decode, validate, resolve
+// imports, lay out the segments, generate every function, patch calls, and write the ELF.
+//
+// Image layout (docs/WASM2RV.md):
+//   0x0000_0000  linear memory, initial size, with the active data segments    (rw)
+//   CODE_BASE    _start, runtime routines, the functions                         (x only)
+//   RODATA_BASE  the table ([address, signature id] per element), passive segments (r)
+//   TRAPS_BASE   `.wasm2rv.traps`: trap-site table (traps.ts)                     (r)
+//   FUNCS_BASE   `.wasm2rv.funcs`: per function [start, end, flags, index]        (r)
+//   CONSTS_BASE  f32/f64 constants                                                (r)
+//   DATA_BASE    runtime variables, globals, data-segment dropped flags          (rw)
+
+import { writeElf32, type ElfSegmentInput, type ElfSymbol } from '../elf.ts';
+import * as E from '../rv32/encode.ts';
+import { CODE_BASE, DATA_BASE, LINEAR_MAX, RODATA_BASE } from '../../abi/layout.ts';
+import type { ModuleInfo } from './codegen.ts';
+import { decodeModule } from './decode.ts';
+import { compileFunction } from './function.ts';
+import { F32, F64, I32, I64, funcName, valTypeName, type WasmModule } from './module.ts';
+import { entryRoutines, helperRoutines } from './runtime.ts';
+import { encodeTrapTable, type TrapEntry } from './traps.ts';
+import { validateModule } from './validate.ts';
+import { DATA_GLOBALS, DATA_MEMMAX, DATA_MEMSIZE } from './regs.ts';
+import { ENV_CALLS } from './sysno.ts';
+
+export const TRAPS_BASE = RODATA_BASE + 0x0200_0000;
+export const FUNCS_BASE = RODATA_BASE + 0x0300_0000;
+export const CONSTS_BASE = RODATA_BASE + 0x0400_0000;
+export const FUNC_ENTRY_SIZE = 16;
+/** Flag in a `.wasm2rv.funcs` entry: the function has a frame (fp chain). */
+export const FUNC_HAS_FRAME = 1;
+
+export class Wasm2rvError extends Error {}
+
+export interface CompileOptions {
+  /** System-call numbers of the `l4` imports, by name (from src/abi once it exists). */
+  syscalls?: Readonly<Record<string, number>>;
+  /** More host calls, by "module.name" (the fuzzer's logging imports). */
+  hostCalls?: Readonly<Record<string, number>>;
+}
+
+export interface CompileResult {
+  elf: Uint8Array;
+  /** Code bytes per function index (defined functions only), for statistics. */
+  codeBytes: number;
+  /** Address of each function (imports: -1). */
+  funcAddrs: number[];
+  module: WasmModule;
+}
+
+const u8 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+
+/** Compile wasm bytes to an ELF image. Throws Wasm2rvError / WasmDecodeError / WasmValidationError. */
+export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileResult {
+  const m = decodeModule(bytes);
+  validateModule(m);
+  const fail = (msg: string): never => { throw new Wasm2rvError(`wasm2rv: ${msg}`); };
+
+  // Imports: functions only; `l4.*` from the syscall table, `env.*` from the runtime set.
+  const importCalls = new Map<number, number>();
+  let fi = 0;
+  for (const imp of m.imports) {
+    const full = `${imp.module}.${imp.name}`;
+    if (imp.desc.kind !== 'func') fail(`unresolved import '${full}' (${imp.desc.kind} imports are not supported: the module must define its own ${imp.desc.kind})`);
+    const num = imp.module === 'l4' ? opts.syscalls?.[imp.name] : (opts.hostCalls?.[full] ?? ENV_CALLS[full]);
+    if (num === undefined) fail(`unresolved import '${full}' (function ${fi})`);
+    const sig = m.types[m.funcTypes[fi]];
+    let ints = 0;
+    for (const p of sig.params) ints += p === I64 ? 2 : p === I32 ? 1 : 0;
+    if (ints > 7 || sig.params.filter((p) => p === F32 || p === F64).length > 8) fail(`import '${full}' has too many parameters for a system call (at most 7 integer words and 8 floats)`);
+    importCalls.set(fi, num!);
+    fi++;
+  }
+
+  // Signature ids: structurally equal types share one (spec 4.4.8 call_indirect compares types).
+  const sigKeys = new Map<string, number>();
+  const sigIds = m.types.map((t) => {
+    const key = `${t.params.map(valTypeName).join(',')}>${t.results.map(valTypeName).join(',')}`;
+    let id = sigKeys.get(key);
+    if (id === undefined) { id = sigKeys.size; sigKeys.set(key, id); }
+    return id;
+  });
+
+  // Memory.
+  const memMin = m.memory?.min ?? 0;
+  const maxPages = LINEAR_MAX / 65536;
+  if (memMin > maxPages) fail(`memory minimum of ${memMin} pages exceeds the ${maxPages}-page limit of the address space`);
+  const memMax = Math.min(m.memory?.max ?? maxPages, maxPages);
+  const memBytes = memMin * 65536;
+  const constOffset = (e: { kind: string; lo?: number } | null, what: string): number => {
+    if (e === null || e.kind !== 'const') return fail(`${what}: offsets from imported globals are not supported`);
+    return e.lo! >>> 0;
+  };
+
+  // Read-only data: the table, then passive data segments.
+  const tableSize = m.table?.min ?? 0;
+  const tableEntries: number[] = new Array(tableSize).fill(-1); // function index or -1
+  for (const [i, seg] of m.elems.entries()) {
+    if (seg.mode !== 'active') continue;
+    const off = constOffset(seg.offset, `element segment ${i}`);
+    if (off + seg.funcs.length > tableSize) fail(`element segment ${i} does not fit the table (instantiation would trap)`);
+    seg.funcs.forEach((f, k) => { tableEntries[off + k] = f; });
+  }
+  const rodata: number[] = [];
+  const tableAddr = RODATA_BASE;
+  for (let i = 0; i < tableSize; i++) rodata.push(...u8(0), ...u8(-1));
+  const passive = new Map<number, { addr: number; len: number; flagAddr: number }>();
+  const globalOffsets: number[] = [];
+  let dataOff = DATA_GLOBALS;
+  for (let i = 0; i < m.globals.length; i++) { globalOffsets.push(dataOff); dataOff += 8; }
+  const flagInit: [number, number][] = [];
+  m.datas.forEach((seg, i) => {
+    const flagAddr = DATA_BASE + dataOff;
+    dataOff += 4;
+    if (seg.mode === 'passive') {
+      const addr = RODATA_BASE + rodata.length;
+      rodata.push(...seg.bytes);
+      while (rodata.length % 4) rodata.push(0);
+      passive.set(i, { addr, len: seg.bytes.length, flagAddr });
+      flagInit.push([flagAddr - DATA_BASE, 0]);
+    } else {
+      // Active segments count as dropped after instantiation (spec 4.5.4 step 14).
+      passive.set(i, { addr: 0, len: 0, flagAddr });
+      flagInit.push([flagAddr - DATA_BASE, 1]);
+    }
+  });
+
+  const mi: ModuleInfo = {
+    m, sigIds, importCalls, globalOffsets, tableAddr, tableSize, passive,
+    constPool: new Map(), constPoolBase: CONSTS_BASE, constPoolBytes: [], minMemBytes: memBytes,
+  };
+
+  // Code: entry and runtime routines, then the functions.
+  const mainExp = m.exports.find((e) => e.kind === 'func' && e.name === 'main');
+  let main: { index: number; returnsI32: boolean } | null = null;
+  if (mainExp !== undefined) {
+    const t = m.types[m.funcTypes[mainExp.index]];
+    if (t.params.length === 0 && (t.results.length === 0 || t.results[0] === I32)) main = { index: mainExp.index, returnsI32: t.results.length === 1 };
+  }
+  interface Piece { name: string; fn: number; words: number[]; calls: { at: number; target: number | string; link: number }[]; traps: { at: number; kind: TrapEntry['kind']; wasmOff: number }[]; hasFrame: boolean; prologueBytes: number }
+  const pieces: Piece[] = [];
+  for (const r of [...entryRoutines(m.start, main), ...helperRoutines()]) {
+    pieces.push({ name: r.name, fn: -1, words: r.asm.words, calls: r.asm.calls, traps: r.asm.traps, hasFrame: false, prologueBytes: 0 });
+  }
+  for (let i = 0; i < m.bodies.length; i++) {
+    const idx = m.numImportedFuncs + i;
+    const fc = compileFunction(mi, idx);
+    pieces.push({ name: funcName(m, idx), fn: idx, words: fc.asm.words, calls: fc.asm.calls, traps: fc.asm.traps, hasFrame: fc.hasFrame, prologueBytes: fc.prologueBytes });
+  }
+  const addrOfFn = new Array<number>(m.funcTypes.length).fill(-1);
+  const addrOfName = new Map<string, number>();
+  let pc = CODE_BASE;
+  const starts: number[] = [];
+  for (const p of pieces) {
+    starts.push(pc);
+    if (p.fn >= 0) addrOfFn[p.fn] = pc;
+    else addrOfName.set(p.name, pc);
+    pc += p.words.length * 4;
+  }
+  const code = new Int32Array((pc - CODE_BASE) / 4);
+  const traps: TrapEntry[] = [];
+  const funcTable: number[] = [];
+  const symbols: ElfSymbol[] = [];
+  pieces.forEach((p, k) => {
+    const base = starts[k];
+    code.set(p.words, (base - CODE_BASE) / 4);
+    for (const c of p.calls) {
+      const target = typeof c.target === 'number' ? addrOfFn[c.target] : addrOfName.get(c.target);
+      if (target === undefined || target < 0) fail(`internal: call to unknown ${String(c.target)}`);
+      const off = target! - (base + c.at);
+      if (off < -(1 << 20) || off >= 1 << 20) fail(`program too large: call from ${p.name} out of jal range`);
+      code[(base + c.at - CODE_BASE) / 4] = E.jal(c.link, off);
+    }
+    for (const t of p.traps) traps.push({ pc: base + t.at, kind: t.kind, wasmOff: t.wasmOff });
+    const end = base + p.words.length * 4;
+    funcTable.push(...u8(base), ...u8(end), ...u8((p.hasFrame ? FUNC_HAS_FRAME : 0) | (p.prologueBytes << 8)), ...u8(p.fn));
+    symbols.push({ name: p.name, value: base, size: end - base, kind: 'func', global: true });
+  });
+  // Table entries now that addresses are known.
+  const ro = new DataView(new Uint8Array(rodata).buffer);
+  tableEntries.forEach((f, i) => {
+    if (f < 0) return;
+    ro.setUint32(i * 8, addrOfFn[f] >= 0 ? addrOfFn[f] : importStub(f), true);
+    ro.setInt32(i * 8 + 4, sigIds[m.funcTypes[f]], true);
+  });
+  function importStub(f: number): number {
+    return fail(`table element refers to imported function ${f} ('${funcName(m, f)}'): not supported`);
+  }
+
+  // Data: runtime variables, globals, dropped flags.
+  const data = new DataView(new ArrayBuffer(Math.max(dataOff, 16)));
+  data.setUint32(DATA_MEMSIZE, memBytes, true);
+  data.setUint32(DATA_MEMMAX, memMax, true);
+  m.globals.forEach((gl, i) => {
+    if (gl.init.kind !== 'const') fail(`global ${i}: initializers from imported globals are not supported`);
+    const init = gl.init as { lo: number; hi: number };
+    data.setInt32(globalOffsets[i], init.lo, true);
+    if (gl.type === I64 || gl.type === F64) data.setInt32(globalOffsets[i] + 4, init.hi, true);
+  });
+  for (const [off, v] of flagInit) data.setUint32(off, v, true);
+
+  // Linear memory image.
+  let memEnd = 0;
+  const activeData: { off: number; bytes: Uint8Array }[] = [];
+  m.datas.forEach((seg, i) => {
+    if (seg.mode !== 'active') return;
+    const off = constOffset(seg.offset, `data segment ${i}`);
+    if (off + seg.bytes.length > memBytes) fail(`data segment ${i} does not fit the initial memory (instantiation would trap)`);
+    activeData.push({ off, bytes: seg.bytes });
+    memEnd = Math.max(memEnd, off + seg.bytes.length);
+  });
+  const mem = new Uint8Array(memEnd);
+  for (const s of activeData) mem.set(s.bytes, s.off);
+
+  const trapBytes = encodeTrapTable(traps);
+  const segments: ElfSegmentInput[] = [];
+  if (memBytes > 0) segments.push({ vaddr: 0, data: mem, memsz: memBytes, flags: 'rw', name: '.wasm.memory' });
+  segments.push({ vaddr: CODE_BASE, data: new Uint8Array(code.buffer), flags: 'rx', name: '.text' });
+  if (rodata.length > 0) segments.push({ vaddr: RODATA_BASE, data: new Uint8Array(ro.buffer), flags: 'r', name: '.rodata' });
+  if (trapBytes.length > 0) segments.push({ vaddr: TRAPS_BASE, data: trapBytes, flags: 'r', name: '.wasm2rv.traps' });
+  segments.push({ vaddr: FUNCS_BASE, data: new Uint8Array(funcTable), flags: 'r', name: '.wasm2rv.funcs' });
+  if (mi.constPoolBytes.length > 0) segments.push({ vaddr: CONSTS_BASE, data: new Uint8Array(mi.constPoolBytes), flags: 'r', name: '.rodata.consts' });
+  segments.push({ vaddr: DATA_BASE, data: new Uint8Array(data.buffer), flags: 'rw', name: '.data' });
+
+  symbols.push(
+    { name: '__wasm2rv_traps', value: TRAPS_BASE, size: trapBytes.length, kind: 'object', global: true },
+    { name: '__wasm2rv_funcs', value: FUNCS_BASE, size: funcTable.length, kind: 'object', global: true },
+    { name: '__wasm2rv_table', value: tableAddr, size: tableSize * 8, kind: 'object', global: true },
+  );
+  for (const e of m.exports) {
+    if (e.kind === 'func' && addrOfFn[e.index] >= 0) symbols.push({ name: `__export_${e.name}`, value: addrOfFn[e.index], kind: 'func', global: true });
+  }
+  const elf = writeElf32({ entry: addrOfName.get('_start')!, segments, symbols });
+  return { elf, codeBytes: code.length * 4, funcAddrs: addrOfFn, module: m };
+}

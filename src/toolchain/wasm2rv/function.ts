@@ -1,0 +1,157 @@
+// Translation of one function: the instruction loop that dispatches each wasm operator to the
+// code generator (codegen.ts and the ops-*.ts files), plus the long-branch retry loop (asm.ts).
+//
+// Unreachable code (after br, br_table, return, unreachable; spec 3.3.8 "stack-polymorphic")
+// emits nothing: only the block structure is followed until the enclosing end/else.
+
+import * as E from '../rv32/encode.ts';
+import { FnGen, K_LOCAL, type FnCode, type ModuleInfo } from './codegen.ts';
+import { funcName } from './module.ts';
+import { opName } from './opcodes.ts';
+import { genI32 } from './ops-int.ts';
+import { genI64 } from './ops-i64.ts';
+import { genFloat } from './ops-float.ts';
+import { genMem } from './ops-mem.ts';
+import { RA, T0, T1, T2 } from './regs.ts';
+
+/** Generate function `fnIndex` (a defined function). */
+export function compileFunction(mi: ModuleInfo, fnIndex: number): FnCode {
+  let long = new Set<number>();
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const g = new FnGen(mi, fnIndex, long);
+    generate(g);
+    if (g.asm.tooFar.size === 0) return g.finish(g.asm.words);
+    long = new Set([...long, ...g.asm.tooFar]);
+  }
+  throw new Error(`wasm2rv: internal: branch relaxation did not converge in function ${fnIndex}`);
+}
+
+function generate(g: FnGen): void {
+  const code = g.code;
+  g.pushCtrl(4, g.type.results.length ? g.type.results[0] : 0x40);
+  for (g.pc = 0; g.pc < code.length; g.pc++) {
+    const ins = code[g.pc];
+    g.ins = ins;
+    const op = ins.op;
+    if (g.unreachable) {
+      // Only structure matters in dead code.
+      if (op === 0x02 || op === 0x03 || op === 0x04) g.pushCtrl(op === 0x02 ? 0 : op === 0x03 ? 1 : 2, ins.bt);
+      else if (op === 0x05) g.elseArm();
+      else if (op === 0x0b) g.end();
+      continue;
+    }
+    if (!dispatch(g, op)) {
+      throw new Error(`wasm2rv: internal: no code generator for ${opName(op)} in function ${g.fnIndex} '${funcName(g.mi.m, g.fnIndex)}' at offset 0x${ins.off.toString(16)}`);
+    }
+    if (g.skipNext) {
+      g.skipNext = false;
+      g.pc++;
+    }
+  }
+}
+
+function dispatch(g: FnGen, op: number): boolean {
+  const ins = g.ins;
+  switch (op) {
+    case 0x00: g.trap('unreachable'); g.setUnreachable(); return true;
+    case 0x01: return true;
+    case 0x02: g.enter(0, ins.bt, null); return true;
+    case 0x03: g.enter(1, ins.bt, null); return true;
+    case 0x04: {
+      const c = g.pop();
+      const cond = g.condOf(c);
+      g.free(c);
+      g.enter(2, ins.bt, cond);
+      return true;
+    }
+    case 0x05: g.elseArm(); return true;
+    case 0x0b: g.end(); return true;
+    case 0x0c: g.br(ins.a); g.setUnreachable(); return true;
+    case 0x0d: {
+      const c = g.pop();
+      const [cc, r1, r2] = g.condOf(c);
+      g.free(c);
+      g.brIf(ins.a, cc, r1, r2);
+      return true;
+    }
+    case 0x0e: g.brTable(ins.targets!); return true;
+    case 0x0f: g.br(g.ctrls.length - 1); g.setUnreachable(); return true;
+    case 0x10: callDirect(g, ins.a); return true;
+    case 0x11: callIndirect(g, ins.a); return true;
+    case 0x1a: g.free(g.pop()); return true;
+    case 0x1b: select(g); return true;
+    case 0x20: g.push({ t: g.localTypes[ins.a], k: K_LOCAL, a: ins.a, b: 0 }); return true;
+    case 0x21: case 0x22: {
+      const v = g.pop();
+      const idx = ins.a;
+      g.materializeLocal(idx);
+      const h = g.homes[idx];
+      g.checked.delete(idx);
+      if (!(v.k === K_LOCAL && v.a === idx)) {
+        if (h.r >= 0) g.moveToReg(v, h.r, h.r2);
+        else g.storeVal(v, h.off);
+      }
+      g.free(v);
+      if (op === 0x22) g.push({ t: v.t, k: K_LOCAL, a: idx, b: 0 });
+      return true;
+    }
+  }
+  return genI32(g, op) || genI64(g, op) || genFloat(g, op) || genMem(g, op);
+}
+
+function callDirect(g: FnGen, f: number): void {
+  const m = g.mi.m;
+  const sig = m.types[m.funcTypes[f]];
+  if (f < m.numImportedFuncs) {
+    const num = g.mi.importCalls.get(f)!;
+    g.call(sig, () => {
+      g.asm.li(17, num); // a7 = call number
+      g.asm.emit(E.ecall());
+    });
+    return;
+  }
+  g.call(sig, () => g.asm.call(f));
+}
+
+/**
+ * call_indirect (spec 4.4.8): bounds check against the table size, signature check against
+ * the canonical signature id (null entries hold id -1), then jalr through t2, which nothing in
+ * the argument set-up touches. Table entries are [code address, signature id] pairs in
+ * read-only data.
+ */
+function callIndirect(g: FnGen, typeIndex: number): void {
+  const a = g.asm;
+  const sig = g.mi.m.types[typeIndex];
+  const idx = g.pop();
+  const r = g.reg(idx);
+  a.li(T0, g.mi.tableSize);
+  g.trapUnless('ltu', r, T0, 'oob_table');
+  a.emit(E.slli(T0, r, 3));
+  a.li(T1, g.mi.tableAddr);
+  a.emit(E.add(T0, T0, T1));
+  a.emit(E.lw(T1, T0, 4));
+  a.li(T2, g.mi.sigIds[typeIndex]);
+  g.trapUnless('eq', T1, T2, 'indirect_call_mismatch');
+  a.emit(E.lw(T2, T0, 0));
+  g.free(idx);
+  g.call(sig, () => a.emit(E.jalr(RA, T2, 0)));
+}
+
+/** select (spec 4.4.4): result = cond ? v1 : v2. */
+function select(g: FnGen): void {
+  const a = g.asm;
+  const c = g.pop();
+  const v2 = g.pop();
+  const v1 = g.pop();
+  const [cc, r1, r2] = g.condOf(c);
+  const d = g.dest(v1.t, false);
+  const skip = a.label();
+  g.moveToReg(v1, d.r, d.r2);
+  a.branch(cc, r1, r2, skip);
+  g.moveToReg(v2, d.r, d.r2);
+  a.bind(skip);
+  g.free(c);
+  g.free(v1);
+  g.free(v2);
+  g.done(d);
+}

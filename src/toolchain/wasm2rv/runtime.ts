@@ -1,0 +1,306 @@
+// The runtime routines linked into every program: entry points, memory.grow/fill/copy/init,
+// i64 division and f32-from-i64 conversion. They use the normal wasm2rv calling convention
+// (regs.ts: arguments a0.., results a0/a1/fa0, caller-saved registers clobbered) and touch no
+// stack. Bounds-checking routines return a status in a0 (0 = done, 1 = out of bounds: nothing
+// was written, WebAssembly 2.0 section 4.4.7 memory.fill/copy/init trap before any write);
+// the call site turns a nonzero status into a trap at its own wasm offset.
+
+import * as E from '../rv32/encode.ts';
+import { Asm } from './asm.ts';
+import { DATA_MEMMAX, DATA_MEMSIZE, RA, T0, T1, TP, TP_VALUE, FP } from './regs.ts';
+import { SYS_EXIT, SYS_MEMORY_GROW, SYS_RETURN } from './sysno.ts';
+
+const A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14, A5 = 15, A6 = 16, A7 = 17;
+const FA0 = 10, FT0 = 0, FT1 = 1;
+const MEMSIZE = DATA_MEMSIZE - 0x800;
+const MEMMAX = DATA_MEMMAX - 0x800;
+
+export interface Routine {
+  name: string;
+  asm: Asm;
+}
+
+function routine(name: string, body: (a: Asm) => void): Routine {
+  const a = new Asm(new Set());
+  body(a);
+  return { name, asm: a };
+}
+
+const ret = (a: Asm): void => a.emit(E.jalr(0, RA, 0));
+
+/** Entry: set tp, clear fp, run the start function, then main; exit with main's result. */
+export function entryRoutines(startFn: number | null, main: { index: number; returnsI32: boolean } | null): Routine[] {
+  const prelude = (a: Asm): void => {
+    a.li(TP, TP_VALUE);
+    a.li(FP, 0);
+    if (startFn !== null) a.call(startFn);
+  };
+  return [
+    routine('_start', (a) => {
+      prelude(a);
+      if (main !== null) {
+        a.call(main.index);
+        if (!main.returnsI32) a.li(A0, 0);
+      } else {
+        a.li(A0, 0);
+      }
+      a.li(A7, SYS_EXIT);
+      a.emit(E.ecall());
+      a.emit(E.ebreak());
+    }),
+    // For hosts that call exports themselves: initialize, then return to the host.
+    routine('__wasm2rv_init', (a) => {
+      prelude(a);
+      a.li(A7, SYS_RETURN);
+      a.emit(E.ecall());
+      a.emit(E.ebreak());
+    }),
+    routine('__wasm2rv_return', (a) => {
+      a.li(A7, SYS_RETURN);
+      a.emit(E.ecall());
+      a.emit(E.ebreak());
+    }),
+  ];
+}
+
+/** Trap-free helper routines. */
+export function helperRoutines(): Routine[] {
+  return [
+    routine('__rt_memory_grow', (a) => {
+      a.emit(E.lw(A1, TP, MEMMAX));
+      a.li(A7, SYS_MEMORY_GROW);
+      a.emit(E.ecall());
+      a.emit(E.addi(T0, 0, -1));
+      a.skip('eq', A0, T0, 1);
+      a.emit(E.sw(A1, TP, MEMSIZE));
+      ret(a);
+    }),
+    routine('__rt_memory_fill', (a) => {
+      const oob = a.label();
+      const ok = a.label();
+      boundsCheck(a, A0, A2, oob);
+      a.emit(E.andi(A1, A1, 255));
+      a.emit(E.slli(T1, A1, 8));
+      a.emit(E.or(A1, A1, T1));
+      a.emit(E.slli(T1, A1, 16));
+      a.emit(E.or(A1, A1, T1));
+      // Bytes until aligned, then words, then the tail.
+      const align = a.label();
+      const words = a.label();
+      const tail = a.label();
+      a.bind(align);
+      a.branch('eq', A2, 0, ok);
+      a.emit(E.andi(T1, A0, 3));
+      a.branch('eq', T1, 0, words);
+      a.emit(E.sb(A1, A0, 0));
+      a.emit(E.addi(A0, A0, 1));
+      a.emit(E.addi(A2, A2, -1));
+      a.jump(align);
+      a.bind(words);
+      a.emit(E.addi(T1, 0, 4));
+      a.branch('ltu', A2, T1, tail);
+      a.emit(E.sw(A1, A0, 0));
+      a.emit(E.addi(A0, A0, 4));
+      a.emit(E.addi(A2, A2, -4));
+      a.jump(words);
+      a.bind(tail);
+      a.branch('eq', A2, 0, ok);
+      a.emit(E.sb(A1, A0, 0));
+      a.emit(E.addi(A0, A0, 1));
+      a.emit(E.addi(A2, A2, -1));
+      a.jump(tail);
+      status(a, ok, oob);
+    }),
+    routine('__rt_memory_copy', (a) => {
+      const oob = a.label();
+      const ok = a.label();
+      boundsCheck(a, A0, A2, oob);
+      boundsCheck(a, A1, A2, oob);
+      copy(a, ok, true);
+      status(a, ok, oob);
+    }),
+    routine('__rt_memory_init', (a) => {
+      // a0 dst, a1 offset in segment, a2 n, a3 segment address, a4 length, a5 dropped flag.
+      const oob = a.label();
+      const ok = a.label();
+      a.emit(E.lw(T0, A5, 0));
+      a.skip('eq', T0, 0, 1);
+      a.emit(E.addi(A4, 0, 0));
+      a.emit(E.add(T0, A1, A2));
+      a.branch('ltu', T0, A1, oob);
+      a.branch('ltu', A4, T0, oob);
+      boundsCheck(a, A0, A2, oob);
+      a.emit(E.add(A1, A3, A1));
+      copy(a, ok, false);
+      status(a, ok, oob);
+    }),
+    ...['div_u', 'rem_u', 'div_s', 'rem_s'].map((k) => routine(`__rt_i64_${k}`, (a) => divide(a, k))),
+    routine('__rt_f32_convert_i64_s', (a) => convertF32(a, true)),
+    routine('__rt_f32_convert_i64_u', (a) => convertF32(a, false)),
+  ];
+}
+
+/** Branch to `oob` unless [p, p+n) lies within the current memory (u32 arithmetic, carry). */
+function boundsCheck(a: Asm, p: number, n: number, oob: ReturnType<Asm['label']>): void {
+  a.emit(E.add(T0, p, n));
+  a.branch('ltu', T0, p, oob);
+  a.emit(E.lw(T1, TP, MEMSIZE));
+  a.branch('ltu', T1, T0, oob);
+}
+
+function status(a: Asm, ok: ReturnType<Asm['label']>, oob: ReturnType<Asm['label']>): void {
+  a.bind(ok);
+  a.emit(E.addi(A0, 0, 0));
+  ret(a);
+  a.bind(oob);
+  a.emit(E.addi(A0, 0, 1));
+  ret(a);
+}
+
+/** Copy a2 bytes from a1 to a0; with `overlap`, backwards when the source is below. */
+function copy(a: Asm, ok: ReturnType<Asm['label']>, overlap: boolean): void {
+  const fwd = a.label();
+  const fwdWords = a.label();
+  const fwdBytes = a.label();
+  a.branch('eq', A2, 0, ok);
+  if (overlap) {
+    const back = a.label();
+    a.branch('ltu', A1, A0, back);
+    a.jump(fwd);
+    // Backwards, bytes (dst > src: copy from the end).
+    a.bind(back);
+    a.emit(E.add(A0, A0, A2));
+    a.emit(E.add(A1, A1, A2));
+    const loop = a.label();
+    a.bind(loop);
+    a.emit(E.addi(A0, A0, -1));
+    a.emit(E.addi(A1, A1, -1));
+    a.emit(E.lbu(T0, A1, 0));
+    a.emit(E.sb(T0, A0, 0));
+    a.emit(E.addi(A2, A2, -1));
+    a.branch('ne', A2, 0, loop);
+    a.jump(ok);
+  }
+  a.bind(fwd);
+  // Words when both pointers are word aligned.
+  a.emit(E.or(T0, A0, A1));
+  a.emit(E.andi(T0, T0, 3));
+  a.branch('ne', T0, 0, fwdBytes);
+  a.bind(fwdWords);
+  a.emit(E.addi(T1, 0, 4));
+  a.branch('ltu', A2, T1, fwdBytes);
+  a.emit(E.lw(T0, A1, 0));
+  a.emit(E.sw(T0, A0, 0));
+  a.emit(E.addi(A0, A0, 4));
+  a.emit(E.addi(A1, A1, 4));
+  a.emit(E.addi(A2, A2, -4));
+  a.jump(fwdWords);
+  a.bind(fwdBytes);
+  a.branch('eq', A2, 0, ok);
+  a.emit(E.lbu(T0, A1, 0));
+  a.emit(E.sb(T0, A0, 0));
+  a.emit(E.addi(A0, A0, 1));
+  a.emit(E.addi(A1, A1, 1));
+  a.emit(E.addi(A2, A2, -1));
+  a.jump(fwdBytes);
+}
+
+function neg64(a: Asm, lo: number, hi: number): void {
+  a.emit(E.sltu(T0, 0, lo));
+  a.emit(E.sub(lo, 0, lo));
+  a.emit(E.sub(hi, 0, hi));
+  a.emit(E.sub(hi, hi, T0));
+}
+
+/**
+ * 64-bit division by restoring shift-subtract (64 steps): (a0,a1) / (a2,a3) -> quotient in
+ * (a0,a1), remainder in (a4,a5). The divisor is nonzero (checked at the call site), and for
+ * the signed forms INT64_MIN / -1 was rejected there too.
+ */
+function divide(a: Asm, kind: string): void {
+  const signed = kind.endsWith('_s');
+  if (signed) {
+    // a7 bit 31: sign of the result (quotient: xor of signs; remainder: sign of the dividend).
+    if (kind === 'div_s') a.emit(E.xor(A7, A1, A3));
+    else a.emit(E.addi(A7, A1, 0));
+    a.skip('ge', A1, 0, 4);
+    neg64(a, A0, A1);
+    a.skip('ge', A3, 0, 4);
+    neg64(a, A2, A3);
+  }
+  a.emit(E.addi(A4, 0, 0));
+  a.emit(E.addi(A5, 0, 0));
+  a.emit(E.addi(A6, 0, 64));
+  const loop = a.label();
+  const next = a.label();
+  const sub = a.label();
+  a.bind(loop);
+  a.emit(E.srli(T1, A5, 31)); // bit shifted out of the remainder
+  a.emit(E.slli(A5, A5, 1));
+  a.emit(E.srli(T0, A4, 31));
+  a.emit(E.or(A5, A5, T0));
+  a.emit(E.slli(A4, A4, 1));
+  a.emit(E.srli(T0, A1, 31));
+  a.emit(E.or(A4, A4, T0));
+  a.emit(E.slli(A1, A1, 1));
+  a.emit(E.srli(T0, A0, 31));
+  a.emit(E.or(A1, A1, T0));
+  a.emit(E.slli(A0, A0, 1));
+  a.branch('ne', T1, 0, sub);
+  a.branch('ltu', A5, A3, next);
+  a.branch('ne', A5, A3, sub);
+  a.branch('ltu', A4, A2, next);
+  a.bind(sub);
+  a.emit(E.sltu(T0, A4, A2));
+  a.emit(E.sub(A4, A4, A2));
+  a.emit(E.sub(A5, A5, A3));
+  a.emit(E.sub(A5, A5, T0));
+  a.emit(E.ori(A0, A0, 1));
+  a.bind(next);
+  a.emit(E.addi(A6, A6, -1));
+  a.branch('ne', A6, 0, loop);
+  if (kind.startsWith('rem')) {
+    a.emit(E.addi(A0, A4, 0));
+    a.emit(E.addi(A1, A5, 0));
+  }
+  if (signed) {
+    a.skip('ge', A7, 0, 4);
+    neg64(a, A0, A1);
+  }
+  ret(a);
+}
+
+/**
+ * f32.convert_i64_s/u (spec 4.3.4): |v| is made exactly representable in f64 by rounding to
+ * odd at bit 11 when it needs more than 53 bits (the f32 rounding point is then far above
+ * bit 11, so the final single rounding to f32 is correct), converted exactly, then rounded to f32.
+ */
+function convertF32(a: Asm, signed: boolean): void {
+  if (signed) {
+    a.emit(E.addi(A7, A1, 0));
+    a.skip('ge', A1, 0, 4);
+    neg64(a, A0, A1);
+  }
+  a.emit(E.lui(T0, 0x200)); // 2^21: high word of 2^53
+  a.skip('ltu', A1, T0, 6);
+  a.emit(E.andi(T1, A0, 0x7ff));
+  a.emit(E.andi(A0, A0, -2048));
+  a.skip('eq', T1, 0, 3);
+  a.emit(E.addi(T1, 0, 1));
+  a.emit(E.slli(T1, T1, 11));
+  a.emit(E.or(A0, A0, T1));
+  // ft1 = 2^32 = 65536.0 * 65536.0
+  a.emit(E.lui(T0, 0x10));
+  a.emit(E.fcvt_d_wu(FT1, T0, 0));
+  a.emit(E.fmul_d(FT1, FT1, FT1, 0));
+  a.emit(E.fcvt_d_wu(FT0, A1, 0));
+  a.emit(E.fmul_d(FT0, FT0, FT1, 0));
+  a.emit(E.fcvt_d_wu(FT1, A0, 0));
+  a.emit(E.fadd_d(FT0, FT0, FT1, 0));
+  a.emit(E.fcvt_s_d(FA0, FT0, 0));
+  if (signed) {
+    a.skip('ge', A7, 0, 1);
+    a.emit(E.fsgnjn_s(FA0, FA0, FA0));
+  }
+  ret(a);
+}
