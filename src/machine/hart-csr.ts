@@ -29,6 +29,10 @@ function mcycle(h: Hart): number {
   return h.clock.cycles + h.cycleOffset;
 }
 
+function minstret(h: Hart): number {
+  return h.instret + h.instretOffset;
+}
+
 /** Read CSR `csr`; throws illegal-instruction (tval = `inst`) for an unknown or forbidden one. */
 export function csrRead(h: Hart, csr: number, inst: number): number {
   switch (csr) {
@@ -39,8 +43,8 @@ export function csrRead(h: Hart, csr: number, inst: number): number {
     case C.CSR.cycleh: checkCounterAccess(h, csr, inst); return hi32(mcycle(h));
     case C.CSR.time: checkCounterAccess(h, csr, inst); return lo32(h.readTime());
     case C.CSR.timeh: checkCounterAccess(h, csr, inst); return hi32(h.readTime());
-    case C.CSR.instret: checkCounterAccess(h, csr, inst); return lo32(h.instret);
-    case C.CSR.instreth: checkCounterAccess(h, csr, inst); return hi32(h.instret);
+    case C.CSR.instret: checkCounterAccess(h, csr, inst); return lo32(minstret(h));
+    case C.CSR.instreth: checkCounterAccess(h, csr, inst); return hi32(minstret(h));
     case C.CSR.sstatus: return sstatus(h);
     case C.CSR.sie: return h.mie & h.mideleg;
     case C.CSR.stvec: return h.stvec;
@@ -75,8 +79,8 @@ export function csrRead(h: Hart, csr: number, inst: number): number {
     case C.CSR.mtinst: case C.CSR.mtval2: case C.CSR.mseccfg: case C.CSR.mseccfgh: return 0;
     case C.CSR.mcycle: return lo32(mcycle(h));
     case C.CSR.mcycleh: return hi32(mcycle(h));
-    case C.CSR.minstret: return lo32(h.instret);
-    case C.CSR.minstreth: return hi32(h.instret);
+    case C.CSR.minstret: return lo32(minstret(h));
+    case C.CSR.minstreth: return hi32(minstret(h));
     case C.CSR.tselect: case C.CSR.tdata1: case C.CSR.tdata2: case C.CSR.tdata3: return 0;
   }
   if (csr >= 0x3a0 && csr <= 0x3af) return csr < 0x3a4 ? h.pmpcfg[csr - 0x3a0] : 0;
@@ -141,10 +145,13 @@ export function csrWrite(h: Hart, csr: number, value: number, inst: number): voi
       h.yieldRequested = true;
       return;
     case C.CSR.mtinst: case C.CSR.mtval2: case C.CSR.mseccfg: case C.CSR.mseccfgh: return;
-    case C.CSR.mcycle: h.cycleOffset = withLo(mcycle(h), value) - h.clock.cycles; return;
-    case C.CSR.mcycleh: h.cycleOffset = withHi(mcycle(h), value) - h.clock.cycles; return;
-    case C.CSR.minstret: h.instret = withLo(h.instret, value); return;
-    case C.CSR.minstreth: h.instret = withHi(h.instret, value); return;
+    // A CSR instruction that writes a counter does so "instead of the increment" (unprivileged
+    // spec, Zicsr chapter): the writing instruction still retires and adds one cycle and one
+    // instret after this, so the offsets aim one below the value written.
+    case C.CSR.mcycle: h.cycleOffset = withLo(mcycle(h), value) - h.clock.cycles - 1; return;
+    case C.CSR.mcycleh: h.cycleOffset = withHi(mcycle(h), value) - h.clock.cycles - 1; return;
+    case C.CSR.minstret: h.instretOffset = withLo(minstret(h), value) - h.instret - 1; return;
+    case C.CSR.minstreth: h.instretOffset = withHi(minstret(h), value) - h.instret - 1; return;
     case C.CSR.tselect: case C.CSR.tdata1: case C.CSR.tdata2: case C.CSR.tdata3: return; // no triggers
   }
   if (csr >= 0x3a0 && csr <= 0x3af) {

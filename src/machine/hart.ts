@@ -87,8 +87,10 @@ export class Hart implements FpuHost, HartInterruptPins {
   senvcfg = 0;
   readonly pmpcfg = new Int32Array(4);
   readonly pmpaddr = new Int32Array(16);
-  /** Retired instructions (minstret). */
+  /** Instructions retired since power-on. Run budgets and statistics count these, so a guest
+   * write to minstret moves `instretOffset` instead: minstret = instret + instretOffset. */
   instret = 0;
+  instretOffset = 0;
   /** mcycle = clock.cycles + cycleOffset (a write to mcycle moves the offset, not time). */
   cycleOffset = 0;
   /** LR/SC reservation: the DRAM offset of the reserved word, or -1. With one hart, only an
