@@ -202,11 +202,10 @@ export class FnGen {
   }
 
   release(r: number, fp: boolean): void {
-    if (fp) {
-      if (this.poolF.has(r)) this.freeF.push(r);
-    } else if (r !== 0 && this.poolI.has(r)) {
-      this.freeI.push(r);
-    }
+    const list = fp ? this.freeF : this.freeI;
+    if (!(fp ? this.poolF : this.poolI).has(r) || (!fp && r === 0)) return;
+    if (list.includes(r)) throw new Error(`wasm2rv: internal: register ${r} released twice in function ${this.fnIndex} at offset 0x${this.ins.off.toString(16)}`);
+    list.push(r);
   }
 
   free(v: Val): void {
@@ -687,7 +686,7 @@ export class FnGen {
   br(depth: number): void {
     const c = this.ctrls[this.ctrls.length - 1 - depth];
     const loc = this.resultLoc(c);
-    if (loc !== null) this.moveTo(this.stack[this.stack.length - 1], loc);
+    if (loc !== null) this.moveTo(this.pop(), loc);
     if (c.kind !== 1) c.reached = true;
     this.asm.jump(this.target(c));
   }

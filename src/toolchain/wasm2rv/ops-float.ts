@@ -242,10 +242,11 @@ function truncBounds(unsigned: boolean, bits: 32 | 64): [number, number] {
 function rangeCheck(g: FnGen, r: number, unsigned: boolean, bits: 32 | 64): void {
   const a = g.asm;
   const [lo, hi] = truncBounds(unsigned, bits);
+  // constD uses t0 for the address: the first result goes to t1.
   constD(g, FT1, lo);
-  a.emit((bits === 64 && !unsigned ? E.fle_d : E.flt_d)(T0, FT1, r));
+  a.emit((bits === 64 && !unsigned ? E.fle_d : E.flt_d)(T1, FT1, r));
   constD(g, FT1, hi);
-  a.emit(E.flt_d(T1, r, FT1));
+  a.emit(E.flt_d(T0, r, FT1));
   a.emit(E.and(T0, T0, T1));
   g.trapUnless('ne', T0, 0, 'invalid_conversion');
 }
