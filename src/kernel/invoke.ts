@@ -46,7 +46,7 @@ export function invoke(k: Kernel, t: Thread, x: Int32Array): number {
     case ObjType.SchedContext: return invokeSc(k, cap, method, x);
     case ObjType.IrqHandler: return invokeIrq(k, t, cap, method, x);
     case ObjType.DmaWindow: return invokeDma(k, t, cap, method, x);
-    default: return Err.InvalidCall;
+    default: return Err.WrongType; // endpoints and notifications have no methods
   }
 }
 

@@ -11,6 +11,7 @@ import { Err, errName } from '../abi/errors.ts';
 import { Kernel, type KernelOptions } from './kernel.ts';
 import type { Thread } from './objects/thread.ts';
 import type { Task } from './objects/task.ts';
+import type { Untyped } from './objects/untyped.ts';
 
 /** Definitions every test program can use (syscall numbers, methods, UTCB offsets). */
 export const ASM_PRELUDE = `
@@ -35,17 +36,11 @@ export function asm(source: string, base = CODE_BASE): { elf: Uint8Array; symbol
 
 /** A root program that just waits forever on a notification it does not have (it never runs
  * again after its first system call fails... it loops on Yield-free Recv of slot 0). */
+/** A root program that stops at once (its `wfi` is illegal in U-mode and it has no exception
+ * handler): tests then drive the system from TypeScript with the root's capabilities. */
 export const IDLE_ROOT = `
 _start:
-1:  li a7, SYS_RECV
-    li a0, 5          # an empty slot: returns EmptySlot at once
-    li a6, 0
-    j park
-park:
-    li a7, SYS_PUTC
-    li a0, 0x2e       # '.'
-    ecall
-    wfi               # illegal in U-mode: the root has no exception handler and is stopped
+    wfi
 `;
 
 export interface TestSystem {
@@ -63,11 +58,15 @@ export function bootSystem(rootSource = IDLE_ROOT, opts: { dramSize?: number; ke
   const kernel = new Kernel(board, { root: elf, modules: opts.modules }, opts.kernel);
   const root = kernel.rootThread;
   const infoWord = (i: number): number => kernel.board.dram.readU32(bootInfoPa(kernel) + 4 * i);
-  return {
-    board, kernel, root,
-    nextSlot: infoWord(BootInfo.FirstFreeSlot),
-    untypedSlot: infoWord(BootInfo.UntypedFirst) + infoWord(BootInfo.UntypedCount) - 1,
-  };
+  // The largest untyped.
+  let untypedSlot = 0;
+  let best = 0;
+  for (let i = 0; i < infoWord(BootInfo.UntypedCount); i++) {
+    const s = infoWord(BootInfo.UntypedFirst) + i;
+    const u = kernel.rootTask.cspace[s]!.obj as Untyped;
+    if (u.pages > best) { best = u.pages; untypedSlot = s; }
+  }
+  return { board, kernel, root, nextSlot: infoWord(BootInfo.FirstFreeSlot), untypedSlot };
 }
 
 /** Physical address of the root's BootInfo page. */
@@ -112,7 +111,7 @@ export function spawn(sys: TestSystem, source: string, o: { prio?: number; pager
   const threadSlot = make(sys, ObjType.Thread);
   const image = parseSegments(elf);
   for (const seg of image.segments) {
-    for (let va = seg.vaddr & ~0xfff; va < seg.vaddr + Math.max(seg.memsz, 1); va += PAGE_SIZE) {
+    for (let va = (seg.vaddr & ~0xfff) >>> 0; va < seg.vaddr + Math.max(seg.memsz, 1); va += PAGE_SIZE) {
       const f = make(sys, ObjType.Frame);
       const pa = rootInvoke(sys, f, Method.FrameInfo)[0] >>> 0;
       const lo = Math.max(seg.vaddr, va);

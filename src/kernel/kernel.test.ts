@@ -1,0 +1,674 @@
+// End-to-end kernel tests: user programs in RV32 assembly, run on the board under the kernel.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootSystem, make, spawn, grantCap, rootInvoke, type TestSystem, type UserTask } from './test-support.ts';
+import { checkInvariants } from './invariants.ts';
+import { ObjType, Rights, RIGHTS_ALL, BootInfo } from '../abi/caps.ts';
+import { Method } from '../abi/sys.ts';
+import { Err } from '../abi/errors.ts';
+import { fpage } from '../abi/message.ts';
+import { TS_INACTIVE } from './objects/thread.ts';
+import { bootInfoPa } from './test-support.ts';
+
+/** Word at user virtual address `va` of `u`'s task (through its page tables' mapping). */
+function peek(sys: TestSystem, u: UserTask, va: number): number {
+  const node = u.task.maps.get(va >>> 12);
+  assert.ok(node, `nothing mapped at 0x${va.toString(16)}`);
+  return sys.board.dram.readU32(node.pa + (va & 0xfff));
+}
+
+const SERVER = `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  addi a2, a2, 1
+  mv a3, a6          # echo the badge back
+  li a1, 2
+  li a6, 0
+  li a0, 1
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+`;
+
+const CLIENT = `
+_start:
+  li s0, 500
+loop:
+  li a7, SYS_CALL
+  li a0, 1
+  li a1, 1
+  mv a2, s0
+  ecall
+  bnez a0, fail
+  addi t0, s0, 1
+  bne a2, t0, fail
+  li t0, 0x77
+  bne a3, t0, fail
+  addi s0, s0, -1
+  bnez s0, loop
+  li a7, SYS_PUTC
+  li a0, 0x4b
+  ecall
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+fail:
+  li a7, SYS_PUTC
+  li a0, 0x46
+  ecall
+  ebreak
+`;
+
+test('boot: the root runs, BootInfo describes its resources', () => {
+  const sys = bootSystem(`
+_start:
+  lw t0, 0(a0)
+  li t1, 0x4c345453
+  bne t0, t1, bad
+  li a7, SYS_PUTC
+  li a0, 0x52
+  ecall
+bad:
+  wfi
+`);
+  sys.board.run(10_000);
+  assert.equal(sys.kernel.debugOut, 'R');
+  const w = (i: number) => sys.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * i);
+  assert.ok(w(BootInfo.UntypedCount) > 0);
+  assert.equal(w(BootInfo.IrqCount), 63);
+  assert.equal(w(BootInfo.DmaCount), 8);
+  assert.equal(sys.board.iommu.mode, 'enforce');
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('IPC: call and reply-receive between two address spaces, badge delivered, fast path used', () => {
+  const sys = bootSystem();
+  const ep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const server = spawn(sys, SERVER, { start: false });
+  const client = spawn(sys, CLIENT, { start: false });
+  grantCap(sys, server, ep, 1);
+  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const r = sys.board.run(1_000_000);
+  assert.deepEqual(r, { kind: 'idle' });
+  assert.ok(sys.kernel.debugOut.endsWith('K'), sys.kernel.debugOut);
+  assert.ok(sys.kernel.stats.fastpath >= 999, `fast path ${sys.kernel.stats.fastpath}`);
+  assert.notEqual(server.task.satp, client.task.satp);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('IPC: long messages through the UTCB, non-blocking send fails without a receiver, timeouts expire', () => {
+  const sys = bootSystem();
+  const ep = make(sys, ObjType.Endpoint);
+  const rx = spawn(sys, `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  li t0, UTCB
+  lw t1, 40(t0)         # MR10
+  li t2, 1010
+  bne t1, t2, bad
+  li t2, 12
+  andi t3, a1, 0x7f
+  bne t3, t2, bad
+  li a7, SYS_PUTC
+  li a0, 0x4d
+  ecall
+  li a7, SYS_RECV       # times out after 1000 ticks
+  li a0, 1
+  li a6, 1000
+  ecall
+  li t0, 9
+  bne a0, t0, bad
+  li a7, SYS_PUTC
+  li a0, 0x54
+  ecall
+bad:
+  wfi
+`, { prio: 100, start: false });
+  const tx = spawn(sys, `
+_start:
+  li a7, SYS_NBSEND     # nobody is receiving yet
+  li a0, 1
+  li a1, 0
+  ecall
+  li t0, 8
+  bne a0, t0, bad
+  li t0, UTCB
+  li t1, 1010
+  sw t1, 40(t0)
+  li a7, SYS_SEND
+  li a0, 1
+  li a1, 12
+  li a6, 0
+  ecall
+  bnez a0, bad
+  li a7, SYS_PUTC
+  li a0, 0x53
+  ecall
+bad:
+  wfi
+`, { prio: 120, start: false });
+  grantCap(sys, rx, ep, 1);
+  grantCap(sys, tx, ep, 1);
+  rootInvoke(sys, tx.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, rx.threadSlot, Method.ThreadResume);
+  sys.board.run(2_000_000);
+  assert.equal(sys.kernel.debugOut, 'SMT');
+});
+
+test('protection: no capability, no rights, no access', () => {
+  const sys = bootSystem();
+  const ep = make(sys, ObjType.Endpoint);
+  const victim = spawn(sys, `_start: j _start\n.data\nsecret: .word 0x5ec7e7`, { start: false });
+  const h = spawn(sys, `
+_start:
+  la s1, results
+  li a7, SYS_CALL        # slot 5: empty
+  li a0, 5
+  ecall
+  sw a0, 0(s1)
+  li a7, SYS_CALL        # slot 1: endpoint without Write
+  li a0, 1
+  li a1, 0
+  ecall
+  sw a0, 4(s1)
+  li a7, SYS_INVOKE      # map through a task capability it does not have (slot 7)
+  li a0, 7
+  li a1, 0x18
+  ecall
+  sw a0, 8(s1)
+  li a7, SYS_INVOKE      # revoke through its own task capability without Write (slot 2)
+  li a0, 2
+  li a1, 0x14
+  li a2, 1
+  ecall
+  sw a0, 12(s1)
+  li a7, SYS_INVOKE      # retype with an endpoint capability
+  li a0, 1
+  li a1, 0x20
+  ecall
+  sw a0, 16(s1)
+  li a7, 99              # unknown system call
+  ecall
+  sw a0, 20(s1)
+  li a7, SYS_INVOKE      # slot far out of range
+  li a0, 100000
+  ecall
+  sw a0, 24(s1)
+  li t0, 0x10000000      # the UART: no mapping (I/O memory only through its capability)
+  sw zero, 0(t0)
+  li a7, SYS_PUTC
+  li a0, 0x21
+  ecall
+1: j 1b
+.data
+results: .space 64
+`, { start: false });
+  grantCap(sys, h, ep, 1, Rights.Read);
+  grantCap(sys, h, h.taskSlot, 2, Rights.Read);
+  rootInvoke(sys, h.threadSlot, Method.ThreadResume);
+  sys.board.run(100_000);
+  const res = [0, 4, 8, 12, 16, 20, 24].map((o) => peek(sys, h, h.symbols.get('results')! + o));
+  assert.deepEqual(res, [Err.EmptySlot, Err.NoRights, Err.EmptySlot, Err.NoRights, Err.WrongType, Err.InvalidCall, Err.InvalidSlot]);
+  // The store to the UART page faulted and, with no pager, the thread was stopped.
+  assert.equal(h.thread.state, TS_INACTIVE);
+  assert.equal(sys.kernel.debugOut, '');
+  assert.match(sys.kernel.lastKill, /page fault without a pager \(cause 15, addr 0x10000000\)/);
+  // The victim's data page is not in the hostile task's space at any address.
+  const secretPa = victim.task.maps.get(victim.symbols.get('secret')! >>> 12)!.pa;
+  for (const n of h.task.maps.values()) assert.notEqual(n.pa, secretPa);
+  // Device pages, DMA windows, IRQs: only through their capabilities (the hostile task's
+  // invocations on the root's slot numbers name nothing in its own space).
+  const io = sys.kernel.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * BootInfo.IoMemFirst);
+  const dma = sys.kernel.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * BootInfo.DmaFirst);
+  const irq = sys.kernel.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * BootInfo.IrqFirst);
+  const f = make(sys, ObjType.Frame);
+  for (const [slot, method, args] of [[io, Method.FrameMap, [2, 0x3000_0000, 3]], [dma, Method.DmaSetWindow, [0, f, 3]], [irq, Method.IrqSetNotification, [1]]] as const) {
+    const err = sys.kernel.invokeAs(h.thread, slot, method, ...args).err;
+    assert.ok(err === Err.InvalidSlot || err === Err.EmptySlot, `method 0x${method.toString(16)}: ${err}`);
+  }
+  assert.equal(sys.board.iommu.window(0, 0), null);
+  // The root, with the capabilities, can do each of these.
+  const n = make(sys, ObjType.Notification);
+  rootInvoke(sys, io, Method.FrameMap, h.taskSlot, 0x3000_0000, 3);
+  rootInvoke(sys, dma, Method.DmaSetWindow, 0, f, 3);
+  rootInvoke(sys, irq, Method.IrqSetNotification, n);
+  assert.ok(sys.board.iommu.window(0, 0) !== null);
+  // A frame capability without Write cannot open a device-write window.
+  const ro = sys.nextSlot++;
+  rootInvoke(sys, 1, Method.CapCopy, f, ro, Rights.Read);
+  assert.equal(sys.kernel.invokeAs(sys.root, dma, Method.DmaSetWindow, 1, ro, 2).err, Err.NoRights);
+  // Deleting the frame capability closes its DMA window.
+  rootInvoke(sys, 1, Method.CapDelete, f);
+  assert.equal(sys.board.iommu.window(0, 0), null);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('capabilities: copy, mint, move, delete and recursive revoke', () => {
+  const sys = bootSystem();
+  const ep = make(sys, ObjType.Endpoint);
+  const a = sys.nextSlot++, b = sys.nextSlot++, c = sys.nextSlot++, d = sys.nextSlot++;
+  rootInvoke(sys, 1, Method.CapCopy, ep, a, Rights.Read | Rights.Write);
+  rootInvoke(sys, 1, Method.CapMint, a, b, Rights.Write, 42);
+  assert.equal(sys.kernel.invokeAs(sys.root, 1, Method.CapMint, b, c, Rights.Write, 7).err, Err.IllegalState); // already badged
+  rootInvoke(sys, 1, Method.CapCopy, b, c, RIGHTS_ALL);
+  assert.deepEqual(rootInvoke(sys, 1, Method.CapIdentify, c).slice(0, 3), [ObjType.Endpoint, Rights.Write, 42]); // rights never grow
+  rootInvoke(sys, 1, Method.CapMove, c, d);
+  assert.deepEqual(rootInvoke(sys, 1, Method.CapIdentify, c)[0], 0);
+  assert.equal(sys.kernel.invokeAs(sys.root, 1, Method.CapCopy, a, d, RIGHTS_ALL).err, Err.SlotOccupied);
+  rootInvoke(sys, 1, Method.CapRevoke, ep); // a, b, d are all derived from ep
+  for (const s of [a, b, d]) assert.equal(rootInvoke(sys, 1, Method.CapIdentify, s)[0], 0);
+  assert.equal(rootInvoke(sys, 1, Method.CapIdentify, ep)[0], ObjType.Endpoint);
+  rootInvoke(sys, 1, Method.CapDelete, ep);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('untyped: retype, revoke returns the memory, frames come zeroed', () => {
+  const sys = bootSystem();
+  const u = make(sys, ObjType.Untyped, 2); // 4 pages
+  const s = sys.nextSlot;
+  sys.nextSlot += 8;
+  rootInvoke(sys, u, Method.UntypedRetype, ObjType.Frame, 1, 2, s);
+  assert.equal(sys.kernel.invokeAs(sys.root, u, Method.UntypedRetype, ObjType.Frame, 0, 1, s + 2).err, Err.NoMemory);
+  const pa = rootInvoke(sys, s, Method.FrameInfo)[0] >>> 0;
+  sys.board.dram.writeU32(pa, 0xdeadbeef);
+  rootInvoke(sys, 1, Method.CapRevoke, u);
+  rootInvoke(sys, u, Method.UntypedRetype, ObjType.Frame, 0, 1, s + 2);
+  assert.equal(rootInvoke(sys, s + 2, Method.FrameInfo)[0] >>> 0, pa);
+  assert.equal(sys.board.dram.readU32(pa), 0);
+});
+
+test('memory: A maps to B, B maps on to C; A unmaps; B and C fault on their next access', () => {
+  const sys = bootSystem();
+  const touch = `
+_start:
+  li t0, 0x40000000
+  lw t1, 0(t0)
+  li a7, SYS_PUTC
+  li a0, 0x21
+  ecall
+1: j 1b
+`;
+  const A = spawn(sys, `_start: j _start`, { start: false });
+  const B = spawn(sys, touch, { start: false });
+  const C = spawn(sys, touch, { start: false });
+  const f = make(sys, ObjType.Frame);
+  rootInvoke(sys, f, Method.FrameMap, A.taskSlot, 0x4000_0000, 3);
+  grantCap(sys, A, B.taskSlot, 3);
+  grantCap(sys, B, C.taskSlot, 3);
+  assert.equal(sys.kernel.invokeAs(A.thread, 3, Method.TaskMap, fpage(0x4000_0000, 0, 3), 0x4000_0000, 0).err, Err.Ok);
+  assert.equal(sys.kernel.invokeAs(B.thread, 3, Method.TaskMap, fpage(0x4000_0000, 0, 1), 0x4000_0000, 0).err, Err.Ok);
+  // C got it read-only (rights only shrink); all three see the same page.
+  const pa = A.task.maps.get(0x40000)!.pa;
+  assert.equal(B.task.maps.get(0x40000)!.pa, pa);
+  assert.equal(C.task.maps.get(0x40000)!.pa, pa);
+  assert.equal(C.task.maps.get(0x40000)!.rights, Rights.Read);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+  // A unmaps the page from everyone it gave it to (its own mapping stays).
+  grantCap(sys, A, A.taskSlot, 4);
+  assert.equal(sys.kernel.invokeAs(A.thread, 4, Method.TaskUnmap, fpage(0x4000_0000, 0, 7), 0).err, Err.Ok);
+  assert.ok(A.task.maps.has(0x40000));
+  assert.ok(!B.task.maps.has(0x40000) && !C.task.maps.has(0x40000));
+  rootInvoke(sys, B.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, C.threadSlot, Method.ThreadResume);
+  sys.board.run(100_000);
+  assert.equal(sys.kernel.debugOut, '');
+  assert.equal(B.thread.state, TS_INACTIVE);
+  assert.equal(C.thread.state, TS_INACTIVE);
+  assert.equal(B.thread.faultCause, 13);
+  assert.equal(C.thread.faultAddr, 0x4000_0000);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('memory: deleting a frame capability removes every mapping derived from it; grant moves', () => {
+  const sys = bootSystem();
+  const A = spawn(sys, `_start: j _start`, { start: false });
+  const B = spawn(sys, `_start: j _start`, { start: false });
+  const f = make(sys, ObjType.Frame, 1); // 2 pages
+  rootInvoke(sys, f, Method.FrameMap, A.taskSlot, 0x4000_0000, 3);
+  grantCap(sys, A, B.taskSlot, 3);
+  // Grant page 1 to B: A loses it, B has it.
+  assert.equal(sys.kernel.invokeAs(A.thread, 3, Method.TaskMap, fpage(0x4000_1000, 0, 3), 0x5000_0000, 1).err, Err.Ok);
+  assert.ok(!A.task.maps.has(0x40001) && B.task.maps.has(0x50000));
+  assert.equal(sys.kernel.invokeAs(A.thread, 3, Method.TaskMap, fpage(0x4000_0000, 0, 3), 0x5000_1000, 0).err, Err.Ok);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+  rootInvoke(sys, 1, Method.CapDelete, f);
+  assert.equal(A.task.maps.size + B.task.maps.size, 2 * 3); // only the code and stack pages are left
+  assert.ok(!B.task.maps.has(0x50000) && !B.task.maps.has(0x50001));
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('page faults: a user-level pager serves another task', () => {
+  const sys = bootSystem();
+  const pep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const pager = spawn(sys, `
+_start:
+  li s3, 0x10000000       # its pool of pages
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  li t0, UTCB
+  ori t1, s3, 3           # fpage: one page, read+write
+  sw t1, 0x10c(t0)
+  sw a2, 0x110(t0)        # send base: the fault address
+  li t2, 0x1000
+  add s3, s3, t2
+  li a1, 0x200            # map item, no registers
+  li a0, 1
+  li a6, 0
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+`, { prio: 150, start: false });
+  const client = spawn(sys, `
+_start:
+  li s0, 0x20000000
+  li s1, 3
+  li s2, 0
+1:
+  sw s1, 0(s0)
+  lw t0, 0(s0)
+  add s2, s2, t0
+  li t1, 0x1000
+  add s0, s0, t1
+  addi s1, s1, -1
+  bnez s1, 1b
+  li t0, 6
+  bne s2, t0, bad
+  li a7, SYS_PUTC
+  li a0, 0x50
+  ecall
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+bad:
+  ebreak
+`, { prio: 100, pager: pep, start: false });
+  for (let i = 0; i < 3; i++) rootInvoke(sys, make(sys, ObjType.Frame), Method.FrameMap, pager.taskSlot, 0x1000_0000 + i * 4096, 3);
+  grantCap(sys, pager, pep, 1);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, pager.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  sys.board.run(200_000);
+  assert.equal(sys.kernel.debugOut, 'P');
+  assert.equal(sys.kernel.stats.faults, 1 + 3); // the root's stop, then three page faults
+  for (let i = 0; i < 3; i++) {
+    const n = client.task.maps.get(0x20000 + i)!;
+    assert.equal(n.parent, pager.task.maps.get(0x10000 + i));
+  }
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('exceptions: the handler receives the fault and resumes the thread past it', () => {
+  const sys = bootSystem();
+  const eep = make(sys, ObjType.Endpoint);
+  const handler = spawn(sys, `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  li t0, 3                # breakpoint
+  bne a2, t0, bad
+  addi a2, a3, 4          # resume after the ebreak
+  li a1, 0                # ExcReply.Resume
+  li a7, SYS_REPLY
+  ecall
+  li a7, SYS_PUTC
+  li a0, 0x48
+  ecall
+bad:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+`, { prio: 150, start: false });
+  const victim = spawn(sys, `
+_start:
+  ebreak
+  li a7, SYS_PUTC
+  li a0, 0x56
+  ecall
+  .word 0                 # illegal instruction: the handler kills on anything but ebreak
+`, { prio: 100, exc: eep, start: false });
+  grantCap(sys, handler, eep, 1);
+  rootInvoke(sys, handler.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, victim.threadSlot, Method.ThreadResume);
+  sys.board.run(100_000);
+  assert.equal(sys.kernel.debugOut, 'HV');
+  assert.equal(victim.thread.faultCause, 2);
+});
+
+test('notifications and IRQs: a device interrupt signals the bound notification; ack re-enables it', () => {
+  const sys = bootSystem();
+  const n = make(sys, ObjType.Notification);
+  const badged = sys.nextSlot++;
+  rootInvoke(sys, 1, Method.CapMint, n, badged, RIGHTS_ALL, 0x10);
+  const irqFirst = sys.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * BootInfo.IrqFirst);
+  const src = 5;
+  const drv = spawn(sys, `
+_start:
+  li s0, 2
+1:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  li t0, 0x10
+  bne a6, t0, bad
+  li a7, SYS_PUTC
+  li a0, 0x49
+  ecall
+  li a7, SYS_INVOKE       # acknowledge
+  li a0, 2
+  li a1, 0x49
+  ecall
+  addi s0, s0, -1
+  bnez s0, 1b
+bad:
+  li a7, SYS_RECV
+  li a0, 3
+  ecall
+`, { start: false });
+  grantCap(sys, drv, n, 1, Rights.Read);
+  grantCap(sys, drv, irqFirst + src - 1, 2);
+  rootInvoke(sys, irqFirst + src - 1, Method.IrqSetNotification, badged);
+  rootInvoke(sys, drv.threadSlot, Method.ThreadResume);
+  sys.board.run(10_000);
+  assert.equal(sys.kernel.debugOut, '');
+  // A level-triggered device: it drops its line soon after raising it (before the driver acks).
+  const pulse = (): void => {
+    sys.board.plic.setSourceLevel(src, true);
+    sys.board.clock.after(20, () => sys.board.plic.setSourceLevel(src, false));
+  };
+  pulse();
+  sys.board.run(10_000);
+  assert.equal(sys.kernel.debugOut, 'I');
+  pulse();
+  sys.board.run(10_000);
+  assert.equal(sys.kernel.debugOut, 'II');
+  assert.equal(sys.kernel.stats.irqs, 2);
+});
+
+test('scheduling: a budgeted real-time thread is held to its budget between a higher and a lower spinner', () => {
+  const sys = bootSystem();
+  const spin = `
+_start:
+  la t0, count
+1:
+  lw t1, 0(t0)
+  addi t1, t1, 1
+  sw t1, 0(t0)
+  j 1b
+.data
+count: .word 0
+`;
+  const low = spawn(sys, spin, { prio: 50, start: false });
+  const rt = spawn(sys, spin, { prio: 150, start: false });
+  const high = spawn(sys, spin, { prio: 200, start: false });
+  const scRt = make(sys, ObjType.SchedContext);
+  const scHigh = make(sys, ObjType.SchedContext);
+  rootInvoke(sys, scRt, Method.ScConfigure, 1_000, 10_000); // 10 % (ticks at 10 MHz)
+  rootInvoke(sys, scHigh, Method.ScConfigure, 2_000, 10_000); // 20 %
+  rootInvoke(sys, rt.threadSlot, Method.ThreadBindSc, scRt);
+  rootInvoke(sys, high.threadSlot, Method.ThreadBindSc, scHigh);
+  for (const t of [low, rt, high]) rootInvoke(sys, t.threadSlot, Method.ThreadResume);
+  sys.board.run(20_000_000); // 200 ms of virtual time
+  const c = [low, rt, high].map((t) => peek(sys, t, t.symbols.get('count')!));
+  const total = c[0] + c[1] + c[2];
+  const share = c.map((v) => v / total);
+  assert.ok(share[1] > 0.08 && share[1] < 0.12, `rt share ${share[1]}`);
+  assert.ok(share[2] > 0.17 && share[2] < 0.23, `high share ${share[2]}`);
+  assert.ok(share[0] > 0.6, `low share ${share[0]}`);
+  assert.ok(rootInvoke(sys, scRt, Method.ScInfo)[1] >= 15);
+});
+
+test('trace: events go to a bounded ring and out as Chrome trace JSON', () => {
+  const sys = bootSystem(undefined, { kernel: { traceCapacity: 64 } });
+  sys.kernel.trace.enabled = true;
+  const ep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const server = spawn(sys, SERVER, { start: false });
+  const client = spawn(sys, CLIENT, { start: false });
+  grantCap(sys, server, ep, 1);
+  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  sys.board.run(1_000_000);
+  const evs = sys.kernel.trace.events();
+  assert.equal(evs.length, 64);
+  assert.ok(sys.kernel.trace.dropped > 0);
+  const json = JSON.parse(sys.kernel.trace.toChromeJson());
+  assert.equal(json.traceEvents.length, 64);
+  assert.ok(json.traceEvents.some((e: { name: string }) => e.name === 'ipc'));
+  assert.ok(json.traceEvents.some((e: { name: string }) => e.name === 'switch'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile tasks
+// ---------------------------------------------------------------------------------------------
+
+/** Random system calls with random arguments, forever (xorshift32 seeded from a0). */
+const HOSTILE = `
+_start:
+  mv s0, a0
+loop:
+  jal ra, rnd
+  li t1, 11
+  remu a7, t0, t1        # 0..10: every system call and one unknown
+  jal ra, rarg
+  mv s4, t0
+  jal ra, rnd
+  andi s5, t0, 0x47
+  addi s5, s5, 0x10      # a method number near the real ones
+  jal ra, rarg
+  mv s6, t0
+  jal ra, rarg
+  mv s7, t0
+  jal ra, rarg
+  mv s8, t0
+  jal ra, rarg
+  mv s9, t0
+  jal ra, rnd
+  andi s10, t0, 0x3ff    # short timeouts (0 = forever, rarely)
+  jal ra, rnd            # scribble on the UTCB's transfer words
+  andi t1, t0, 0x7c
+  li t2, UTCB + 0x100
+  add t1, t1, t2
+  jal ra, rarg
+  sw t0, 0(t1)
+  mv a0, s4
+  mv a1, s5
+  li t1, 6
+  bgeu a7, t1, 1f
+  mv a1, s6              # IPC: a random message-info word
+1:
+  mv a2, s6
+  mv a3, s7
+  mv a4, s8
+  mv a5, s9
+  mv a6, s10
+  ecall
+  j loop
+rnd:                      # t0 = next xorshift32 value
+  slli t0, s0, 13
+  xor s0, s0, t0
+  srli t0, s0, 17
+  xor s0, s0, t0
+  slli t0, s0, 5
+  xor s0, s0, t0
+  mv t0, s0
+  ret
+rarg:                     # t0 = a small number (7 times in 8) or a random word
+  mv t6, ra
+  jal ra, rnd
+  mv ra, t6
+  srli t2, t0, 29
+  beqz t2, 2f
+  andi t0, t0, 31
+2:
+  ret
+`;
+
+test('hostile: thousands of random system calls never crash the kernel; invariants hold after every batch', () => {
+  const sys = bootSystem(undefined, { dramSize: 64 << 20 });
+  const k = sys.kernel;
+  const shared = make(sys, ObjType.Endpoint);
+  const ntfn = make(sys, ObjType.Notification);
+  let syscalls = 0;
+  for (let batch = 0; batch < 12; batch++) {
+    const tasks: UserTask[] = [];
+    for (let j = 0; j < 3; j++) {
+      const t = spawn(sys, HOSTILE, { prio: 100 + j, start: false });
+      // Each gets: 1 shared endpoint, 2 notification, 3 its task, 4 its thread, 5 a frame,
+      // 6 a small untyped, 7 the previous hostile task, 8 an SC.
+      grantCap(sys, t, shared, 1);
+      grantCap(sys, t, ntfn, 2);
+      grantCap(sys, t, t.taskSlot, 3);
+      grantCap(sys, t, t.threadSlot, 4);
+      grantCap(sys, t, make(sys, ObjType.Frame), 5);
+      grantCap(sys, t, make(sys, ObjType.Untyped, 3), 6);
+      if (tasks.length > 0) grantCap(sys, t, tasks[tasks.length - 1].taskSlot, 7);
+      grantCap(sys, t, make(sys, ObjType.SchedContext), 8);
+      rootInvoke(sys, t.threadSlot, Method.ThreadSetRegs, t.symbols.get('_start')!, 0xe000_0000, 0x9e3779b9 ^ (batch * 7919 + j * 104729));
+      rootInvoke(sys, t.threadSlot, Method.ThreadResume);
+      tasks.push(t);
+    }
+    const before = k.stats.syscalls;
+    for (let round = 0; round < 6; round++) {
+      sys.board.run(150_000);
+      const bad = checkInvariants(k);
+      assert.deepEqual(bad, [], `batch ${batch} round ${round}`);
+      // Wake whoever blocked for good, so that the batch keeps calling.
+      for (const t of tasks) {
+        if (!t.thread.alive || t.thread.task === null) continue;
+        if (t.thread.state !== 1 && t.thread.state !== 2 && t.thread.state !== 7) {
+          k.invokeAs(sys.root, t.threadSlot, Method.ThreadSuspend);
+          k.invokeAs(sys.root, t.threadSlot, Method.ThreadResume);
+        }
+      }
+    }
+    syscalls += k.stats.syscalls - before;
+    for (const t of tasks) {
+      rootInvoke(sys, 1, Method.CapRevoke, t.taskSlot);
+      rootInvoke(sys, 1, Method.CapDelete, t.taskSlot);
+      rootInvoke(sys, 1, Method.CapDelete, t.threadSlot);
+    }
+    assert.deepEqual(checkInvariants(k), [], `after batch ${batch} teardown`);
+  }
+  assert.ok(syscalls > 5000, `only ${syscalls} system calls`);
+});
