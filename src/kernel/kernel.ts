@@ -113,6 +113,7 @@ export class Kernel {
     // readable (cycle, time, instret), machine timer and external interrupts enabled.
     hart.trapHandler = (h, cause, tval) => this.trap(h, cause, tval);
     hart.mcounteren = 7;
+    hart.scounteren = 7;
     hart.mie = (1 << IRQ_M_TIMER) | (1 << IRQ_M_EXT);
     hart.priv = C.PRIV_U;
     hart.mstatus = (hart.mstatus & ~MSTATUS_FS_MASK) | (1 << C.MSTATUS_FS_SHIFT);

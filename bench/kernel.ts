@@ -1,0 +1,206 @@
+// `npm run bench -- kernel [--runs N] [--roundtrips N] [--trace FILE]`: the kernel's figures.
+//
+//  - IPC: a client calls a server in another address space, the server replies and waits
+//    (Sys.Call / Sys.ReplyRecv, one register of payload, badge checked); round trips per second
+//    of host time and user instructions retired per round trip.
+//  - Page faults: a client touches fresh pages; a user-level pager answers each fault with a map
+//    item; host microseconds per fault -> map -> retry.
+//  - IRQ latency: a device line rises at a known virtual cycle; the driver, waiting on the bound
+//    notification, reads `cycle` when it wakes; virtual microseconds between the two.
+// Median of N runs after a warm-up. Last line: JSON.
+
+import { writeFileSync } from 'node:fs';
+import { bootSystem, make, spawn, grantCap, rootInvoke, type TestSystem } from '../src/kernel/test-support.ts';
+import { ObjType, Rights, BootInfo } from '../src/abi/caps.ts';
+import { Method } from '../src/abi/sys.ts';
+import { bootInfoPa } from '../src/kernel/test-support.ts';
+import { median, round } from './stats.ts';
+
+const SERVER = `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  addi a2, a2, 1
+  li a1, 1
+  li a6, 0
+  li a0, 1
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+`;
+const CLIENT = `
+_start:
+  mv s0, a0
+loop:
+  li a7, SYS_CALL
+  li a0, 1
+  li a1, 1
+  mv a2, s0
+  ecall
+  addi t0, s0, 1
+  bne a2, t0, fail
+  addi s0, s0, -1
+  bnez s0, loop
+  li a7, SYS_PUTC
+  li a0, 0x4b
+  ecall
+fail:
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+`;
+
+function ipcOnce(n: number, trace: boolean): { sys: TestSystem; perS: number; insns: number } {
+  const sys = bootSystem();
+  sys.kernel.trace.enabled = trace;
+  sys.board.run(1000); // the root stops
+  const ep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const server = spawn(sys, SERVER, { start: false });
+  const client = spawn(sys, CLIENT, { start: false });
+  grantCap(sys, server, ep, 1);
+  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, client.threadSlot, Method.ThreadSetRegs, client.symbols.get('_start')!, 0xe000_0000, n);
+  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const i0 = sys.board.hart.instret;
+  const t0 = performance.now();
+  sys.board.run(Number.MAX_SAFE_INTEGER);
+  const s = (performance.now() - t0) / 1000;
+  if (!sys.kernel.debugOut.endsWith('K')) throw new Error('kernel bench: IPC client failed');
+  return { sys, perS: n / s, insns: (sys.board.hart.instret - i0) / n };
+}
+
+function faultOnce(pages: number): number {
+  const sys = bootSystem(undefined, { dramSize: 64 << 20 });
+  sys.board.run(1000);
+  const pep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const pager = spawn(sys, `
+_start:
+  li s3, 0x10000000
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  li t0, UTCB
+  ori t1, s3, 3
+  sw t1, 0x10c(t0)
+  sw a2, 0x110(t0)
+  li t2, 0x1000
+  add s3, s3, t2
+  li a1, 0x200
+  li a0, 1
+  li a6, 0
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+`, { prio: 150, start: false });
+  const client = spawn(sys, `
+_start:
+  li s0, 0x20000000
+  mv s1, a0
+1:
+  sw s1, 0(s0)
+  li t1, 0x1000
+  add s0, s0, t1
+  addi s1, s1, -1
+  bnez s1, 1b
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+`, { pager: pep, start: false });
+  const f = make(sys, ObjType.Frame, 9); // 512 pages for the pager to hand out
+  rootInvoke(sys, f, Method.FrameMap, pager.taskSlot, 0x1000_0000, 3);
+  grantCap(sys, pager, pep, 1);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, client.threadSlot, Method.ThreadSetRegs, client.symbols.get('_start')!, 0xe000_0000, pages);
+  rootInvoke(sys, pager.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const f0 = sys.kernel.stats.faults;
+  const t0 = performance.now();
+  sys.board.run(Number.MAX_SAFE_INTEGER);
+  const us = (performance.now() - t0) * 1000;
+  if (sys.kernel.stats.faults - f0 !== pages) throw new Error(`kernel bench: ${sys.kernel.stats.faults - f0} faults, expected ${pages}`);
+  return us / pages;
+}
+
+function irqOnce(): number {
+  const sys = bootSystem();
+  sys.board.run(1000);
+  const n = make(sys, ObjType.Notification);
+  const irqFirst = sys.board.dram.readU32(bootInfoPa(sys.kernel) + 4 * BootInfo.IrqFirst);
+  const src = 7;
+  const drv = spawn(sys, `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  rdcycle t0
+  la t1, woke
+  sw t0, 0(t1)
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+.data
+woke: .word 0
+`, { start: false });
+  // A busy lower-priority thread, so that the interrupt preempts real work.
+  spawn(sys, `_start: j _start`, { prio: 10 });
+  grantCap(sys, drv, n, 1, Rights.Read);
+  rootInvoke(sys, irqFirst + src - 1, Method.IrqSetNotification, n);
+  rootInvoke(sys, drv.threadSlot, Method.ThreadResume);
+  sys.board.run(10_000);
+  const at = sys.board.clock.cycles + 12_345;
+  sys.board.clock.at(at, () => sys.board.plic.setSourceLevel(src, true));
+  sys.board.run(100_000);
+  const woke = sys.board.dram.readU32(drv.task.maps.get(drv.symbols.get('woke')! >>> 12)!.pa + (drv.symbols.get('woke')! & 0xfff));
+  return ((woke - at) / sys.board.clock.cpuHz) * 1e6;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const opt = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : dflt;
+  };
+  const runs = opt('--runs', 5);
+  const n = opt('--roundtrips', 1_000_000);
+  const ti = argv.indexOf('--trace');
+  ipcOnce(Math.min(n, 200_000), false); // warm-up
+  const rt: number[] = [];
+  let insns = 0;
+  for (let k = 0; k < runs; k++) {
+    const r = ipcOnce(n, false);
+    rt.push(r.perS);
+    insns = r.insns;
+  }
+  console.log(`ipc       round trips/s median=${round(median(rt), 0)} runs=[${rt.map((v) => round(v, 0)).join(', ')}] user insns/round trip=${round(insns, 1)}`);
+  faultOnce(200);
+  const pf: number[] = [];
+  for (let k = 0; k < runs; k++) pf.push(faultOnce(500));
+  console.log(`pagefault fault->pager->map->retry us median=${round(median(pf), 2)} runs=[${pf.map((v) => round(v, 2)).join(', ')}]`);
+  const irq: number[] = [];
+  for (let k = 0; k < runs; k++) irq.push(irqOnce());
+  console.log(`irq       line->driver running, virtual us median=${round(median(irq), 3)}`);
+  if (ti >= 0) {
+    const r = ipcOnce(1000, true);
+    writeFileSync(argv[ti + 1], r.sys.kernel.trace.toChromeJson());
+    console.log(`trace     ${r.sys.kernel.trace.events().length} events -> ${argv[ti + 1]}`);
+  }
+  console.log(JSON.stringify({
+    suite: 'kernel',
+    ipc_roundtrips_per_s: round(median(rt), 0),
+    ipc_insns_per_roundtrip: round(insns, 1),
+    pagefault_roundtrip_us: round(median(pf), 2),
+    irq_latency_vus: round(median(irq), 3),
+    runs,
+  }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));
