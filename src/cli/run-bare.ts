@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Board } from '../machine/board.ts';
 import { FileBackend } from '../machine/virtio/blk-file.ts';
 import { VirtioBlk } from '../machine/virtio/blk.ts';
-import { parseElf32, ElfError } from '../toolchain/elf.ts';
+import { parseElf32, ElfError } from '../abi/elf.ts';
 import { HostConsole } from './host-console.ts';
 import { intOption, parseArgs, UsageError } from './args.ts';
 

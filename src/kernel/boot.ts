@@ -12,7 +12,7 @@
 // map (UART, virtio slots, test device). The PLIC, CLINT and IOMMU registers stay the kernel's.
 // The root thread starts at the ELF entry with sp = STACK_TOP and a0 = BOOTINFO_BASE.
 
-import { parseElf32 } from '../toolchain/elf.ts';
+import { parseElf32 } from '../abi/elf.ts';
 import { BootSlot, BootInfo, BOOTINFO_MAGIC, ObjType, Rights, ROOT_CSPACE_SLOTS, PRIO_MAX, RIGHTS_ALL } from '../abi/caps.ts';
 import { BOOTINFO_BASE, MODULES_BASE, STACK_TOP, UTCB_BASE } from '../abi/layout.ts';
 import { PLIC_SOURCES } from '../machine/plic.ts';

@@ -140,7 +140,7 @@ export function grantCap(sys: TestSystem, to: UserTask, slot: number, dstSlot: n
   else rootInvoke(sys, to.taskSlot, Method.CapCopy, slot, dstSlot, rights);
 }
 
-import { parseElf32 } from '../toolchain/elf.ts';
+import { parseElf32 } from '../abi/elf.ts';
 
 function parseSegments(elf: Uint8Array): { entry: number; segments: { vaddr: number; data: Uint8Array; memsz: number; rights: number }[] } {
   const e = parseElf32(elf);

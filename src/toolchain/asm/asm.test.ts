@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, AsmError } from './assemble.ts';
-import { parseElf32 } from '../elf.ts';
+import { parseElf32 } from '../../abi/elf.ts';
 import * as E from '../rv32/encode.ts';
 
 const BASE = 0x80000000;

@@ -8,7 +8,7 @@
 // Syntax and limits: docs/TOOLCHAIN-ASM.md.
 
 import { lookupInsn } from '../rv32/opcodes.ts';
-import { writeElf32, type ElfSymbol } from '../elf.ts';
+import { writeElf32, type ElfSymbol } from '../../abi/elf.ts';
 import { alignDirective, alignPadding, dataDirective } from './directives.ts';
 import { evalExpr, findPcrelHi, Unresolved, type Expr, type ExprEnv } from './expr.ts';
 import { expr, realInsn, tryConst, type Pass1 } from './operands.ts';
