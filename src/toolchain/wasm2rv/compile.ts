@@ -11,7 +11,7 @@
 //   CONSTS_BASE  f32/f64 constants                                                (r)
 //   DATA_BASE    runtime variables, globals, data-segment dropped flags          (rw)
 
-import { writeElf32, type ElfSegmentInput, type ElfSymbol } from '../elf.ts';
+import { writeElf32, type ElfSegmentInput, type ElfSymbol } from '../../abi/elf.ts';
 import * as E from '../rv32/encode.ts';
 import { CODE_BASE, DATA_BASE, LINEAR_MAX, RODATA_BASE } from '../../abi/layout.ts';
 import type { ModuleInfo } from './codegen.ts';

@@ -14,7 +14,7 @@ import { Board } from '../../machine/board.ts';
 import { DRAM_BASE } from '../../machine/memory.ts';
 import * as C from '../../machine/csr.ts';
 import { PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from '../../machine/sv32.ts';
-import { parseElf32, type ElfImage } from '../elf.ts';
+import { parseElf32, type ElfImage } from '../../abi/elf.ts';
 import { PAGE_SIZE, STACK_SIZE, STACK_TOP, LINEAR_MAX, GUARD_SIZE, CODE_BASE } from '../../abi/layout.ts';
 import { lookupTrap, TRAP_MESSAGES, type TrapKind } from './traps.ts';
 import { ENV_CALLS, FUZZ_CALLS, SYS_EXIT, SYS_MEMORY_GROW, SYS_RETURN } from './sysno.ts';

@@ -115,9 +115,9 @@ function arith(g: FnGen, op: number): void {
   const x = g.pop();
   const [xl, xh] = g.pair(x);
   const [yl, yh] = g.pair(y);
+  // Operands stay held while the destination is written (two instructions: a fresh
+  // destination must not take the high register of an operand before it is read).
   const bitwise = op >= 0x83;
-  if (!bitwise) { /* operands stay held while the destination is written */ }
-  else { g.free(x); g.free(y); }
   const d = g.dest(I64, bitwise);
   switch (op) {
     case 0x7c: // add
@@ -144,7 +144,8 @@ function arith(g: FnGen, op: number): void {
     case 0x84: a.emit(E.or(d.r, xl, yl)); a.emit(E.or(d.r2, xh, yh)); break;
     case 0x85: a.emit(E.xor(d.r, xl, yl)); a.emit(E.xor(d.r2, xh, yh)); break;
   }
-  if (!bitwise) { g.free(x); g.free(y); }
+  g.free(x);
+  g.free(y);
   g.done(d);
 }
 

@@ -168,11 +168,10 @@ function division(g: FnGen, op: number): void {
   const a = g.asm;
   const y = g.pop();
   const x = g.pop();
+  // Constant divisors: checks decided now.
+  const kv = y.k === K_CONST ? y.a : null;
   const rx = g.reg(x);
   const ry = g.reg(y);
-  // Constant divisors: checks decided now.
-  const known = (yv: Val): number | null => (yv.k === K_CONST ? yv.a : null);
-  const kv = known(y);
   if (kv === null || kv === 0) {
     if (kv === 0) g.trap('int_div_zero');
     else g.trapUnless('ne', ry, 0, 'int_div_zero');
