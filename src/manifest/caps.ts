@@ -1,0 +1,166 @@
+// The capability distribution a manifest implies: every capability the root task must hand out
+// at boot, one line per grant (holder, object, rights, badge), in the spirit of seL4's capDL.
+// `l4ts boot --caps` prints the booted system's distribution in the same form, so that an
+// end-to-end test can compare the two (docs/MANIFEST.md "Capabilities").
+//
+// The root task holds the original of every object it creates plus its boot capabilities;
+// those are not listed. A component's badge is its position in the manifest plus 1, so that a
+// server can tell its clients apart and 0 stays "unbadged".
+
+import { ObjType, Rights, FRAME_MAX_SIZE_BITS } from '../abi/caps.ts';
+import { PAGE_SIZE } from '../abi/layout.ts';
+import type { BuiltComponent, Manifest } from './types.ts';
+
+export type ObjTypeName = keyof typeof ObjType;
+
+/**
+ * Where the holder keeps the capability: in its capability space, or held by the kernel for
+ * its thread as the endpoint its page faults (`pager`) or other exceptions
+ * (`exception-handler`) are sent to (ThreadConfigure copies them; they occupy no slot).
+ */
+export type CapPlace = 'cspace' | 'pager' | 'exception-handler';
+
+export interface CapLine {
+  /** The component holding the capability. */
+  holder: string;
+  place: CapPlace;
+  /** The object's type, named as in src/abi/caps.ts ObjType. */
+  type: ObjTypeName;
+  /** Which object of that type (docs/MANIFEST.md "Object names"). */
+  object: string;
+  /** Size in pages, for Untyped and Frame; otherwise null. */
+  pages: number | null;
+  /** Rights bits (src/abi/caps.ts Rights). */
+  rights: number;
+  /** 0 = unbadged. */
+  badge: number;
+  /** Why the holder has it, for people; not part of the comparison. */
+  why: string;
+}
+
+const R = Rights.Read;
+const W = Rights.Write;
+const X = Rights.Exec;
+const G = Rights.Grant;
+
+/** The badge of the component at manifest position `index`. */
+export function badgeOf(index: number): number {
+  return index + 1;
+}
+
+/** Object names of the endpoints the system roles serve; service endpoints are `svc:<name>`. */
+export const PAGER_ENDPOINT = 'pager';
+export const NAMES_ENDPOINT = 'names';
+export const FAULTS_ENDPOINT = 'faults';
+
+/** Every capability the root task hands out for manifest `m`, in a fixed order: by holder in
+ *  manifest order, then as the rules in docs/MANIFEST.md "Capabilities" list them. */
+export function expectedCapabilities(m: Manifest): CapLine[] {
+  const out: CapLine[] = [];
+  const built: { c: BuiltComponent; badge: number }[] = [];
+  m.components.forEach((c, i) => {
+    if (c.role !== 'root') built.push({ c, badge: badgeOf(i) });
+  });
+
+  for (const { c, badge } of built) {
+    const add = (place: CapPlace, type: ObjTypeName, object: string, rights: number, b: number, why: string, pages: number | null = null): void => {
+      out.push({ holder: c.name, place, type, object, pages, rights, badge: b, why });
+    };
+
+    add('cspace', 'Task', c.name, W, 0, 'its own task: to map what it is given and manage its capabilities');
+    if (c.role !== 'memory-manager') add('pager', 'Endpoint', PAGER_ENDPOINT, W, badge, 'its page faults go to the memory manager');
+    if (c.restart.policy !== 'never') add('exception-handler', 'Endpoint', FAULTS_ENDPOINT, W, badge, `restart ${c.restart.policy}: its faults go to the supervisor`);
+
+    for (const d of c.devices) {
+      if (d.kind === 'uart') {
+        add('cspace', 'IoMem', hexId(d.regs), R | W, 0, 'the uart registers');
+      } else {
+        add('cspace', 'IoMem', hexId(d.regs), R | W, 0, `virtio slot ${d.slot} registers`);
+        if (d.dma.length > 0) add('cspace', 'DmaWindow', String(d.slot), W, 0, `opens the IOMMU windows of virtio slot ${d.slot}`);
+        for (const w of d.dma) {
+          for (const blk of frameBlocks(w.base, w.pages)) {
+            add('cspace', 'Frame', hexId(blk.base), R | W, 0, `DMA memory of virtio slot ${d.slot}`, blk.pages);
+          }
+        }
+      }
+    }
+    c.irqs.forEach((irq, k) => add('cspace', 'IrqHandler', String(irq), W, 0, `IRQ ${irq}: signals bit ${k} of its notification`));
+    if (c.irqs.length > 0) add('cspace', 'Notification', `irq:${c.name}`, R, 0, 'waits for its interrupts');
+    for (const s of c.provides) add('cspace', 'Endpoint', `svc:${s.name}`, R, 0, `receives the calls of service ${s.name}`);
+    if (c.uses.length > 0) add('cspace', 'Endpoint', NAMES_ENDPOINT, W | G, badge, `looks up ${c.uses.join(', ')}`);
+
+    if (c.role === 'memory-manager') {
+      add('cspace', 'Endpoint', PAGER_ENDPOINT, R, 0, 'receives the page faults of every other component');
+      for (const { c: o } of built) {
+        add('cspace', 'Untyped', o.name, W, 0, `the memory quota of ${o.name}`, o.memoryPages);
+        if (o === c) continue;
+        add('cspace', 'Task', o.name, W, 0, `maps the pages of ${o.name}`);
+        add('cspace', 'Frame', `image:${o.name}`, R | X, 0, `the image of ${o.name}, paged in on faults`);
+      }
+    }
+    if (c.role === 'name-service') {
+      add('cspace', 'Endpoint', NAMES_ENDPOINT, R, 0, 'receives the lookups of every component that uses a service');
+      for (const { c: o, badge: ob } of built) {
+        for (const s of o.uses) add('cspace', 'Endpoint', `svc:${s}`, W, ob, `handed to ${o.name} when it looks up ${s}`);
+      }
+    }
+    if (c.role === 'supervisor') {
+      add('cspace', 'Endpoint', FAULTS_ENDPOINT, R, 0, 'receives the faults of the components it restarts');
+      for (const { c: o } of built) {
+        if (o.restart.policy === 'never') continue;
+        add('cspace', 'Thread', o.name, W, 0, `stops and restarts ${o.name}`);
+        add('cspace', 'Task', o.name, W, 0, `clears ${o.name} before a restart`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Split [base, base + pages·4 KiB) into frames the kernel can have: naturally aligned
+ * power-of-two blocks of at most 2^FRAME_MAX_SIZE_BITS pages, largest first from the base.
+ * `base` must be page-aligned.
+ */
+export function frameBlocks(base: number, pages: number): { base: number; pages: number }[] {
+  const out: { base: number; pages: number }[] = [];
+  let page = base / PAGE_SIZE;
+  let left = pages;
+  while (left > 0) {
+    let bits = FRAME_MAX_SIZE_BITS;
+    while (bits > 0 && (page % 2 ** bits !== 0 || 2 ** bits > left)) bits--;
+    const n = 2 ** bits;
+    out.push({ base: page * PAGE_SIZE, pages: n });
+    page += n;
+    left -= n;
+  }
+  return out;
+}
+
+/** "RW", "WG", "RX", or "-" for no rights: R, W, X, G in that order. */
+export function rightsString(rights: number): string {
+  const s = ((rights & R) !== 0 ? 'R' : '') + ((rights & W) !== 0 ? 'W' : '') + ((rights & X) !== 0 ? 'X' : '') + ((rights & G) !== 0 ? 'G' : '');
+  return s === '' ? '-' : s;
+}
+
+/**
+ * One line of `--caps` output:
+ *   console cspace IoMem(0x10000000) RW
+ *   hello pager Endpoint(pager) W badge=6
+ *   memory cspace Untyped(hello, 64 pages) W
+ * Fields are separated by one space; `why` is not part of it.
+ */
+export function formatCapLine(l: CapLine): string {
+  const obj = l.pages === null ? `${l.type}(${l.object})` : `${l.type}(${l.object}, ${l.pages} pages)`;
+  const badge = l.badge === 0 ? '' : ` badge=${l.badge}`;
+  return `${l.holder} ${l.place} ${obj} ${rightsString(l.rights)}${badge}`;
+}
+
+/** The whole distribution, one line each, sorted (so that two distributions compare as text). */
+export function formatCaps(lines: readonly CapLine[]): string {
+  return lines.map(formatCapLine).sort().join('\n') + '\n';
+}
+
+/** `0x10000000`: physical addresses in object names, 8 lower-case digits, no separators. */
+function hexId(pa: number): string {
+  return `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
+}
