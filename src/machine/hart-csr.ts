@@ -135,7 +135,10 @@ export function csrWrite(h: Hart, csr: number, value: number, inst: number): voi
     case C.CSR.mtvec: h.mtvec = tvec(value); return;
     case C.CSR.mcounteren: h.mcounteren = value; return;
     case C.CSR.menvcfg: case C.CSR.menvcfgh: return;
-    case C.CSR.mcountinhibit: h.mcountinhibit = value & ~2; return; // bit 1 (time) is read-only 0
+    // The counters cannot be stopped, so every bit is read-only zero, as if the register were
+    // not implemented (privileged spec, "Machine Counter-Inhibit Register"): a bit that read
+    // back as set would promise an inhibit that does not happen.
+    case C.CSR.mcountinhibit: return;
     case C.CSR.mscratch: h.mscratch = value; return;
     case C.CSR.mepc: h.mepc = value & ~3; return;
     case C.CSR.mcause: h.mcause = value; return;
