@@ -58,10 +58,12 @@ function dispatch(g: FnGen, op: number): boolean {
     case 0x02: g.enter(0, ins.bt, null); return true;
     case 0x03: g.enter(1, ins.bt, null); return true;
     case 0x04: {
+      // The condition register stays allocated until the branch is emitted: entering the
+      // block may move values and must not reuse it.
       const c = g.pop();
       const cond = g.condOf(c);
-      g.free(c);
       g.enter(2, ins.bt, cond);
+      g.free(c);
       return true;
     }
     case 0x05: g.elseArm(); return true;
@@ -70,8 +72,8 @@ function dispatch(g: FnGen, op: number): boolean {
     case 0x0d: {
       const c = g.pop();
       const [cc, r1, r2] = g.condOf(c);
-      g.free(c);
       g.brIf(ins.a, cc, r1, r2);
+      g.free(c);
       return true;
     }
     case 0x0e: g.brTable(ins.targets!); return true;

@@ -5,7 +5,7 @@
 // Seeds are deterministic: seed n gives the same random input bytes, hence the same module.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,23 @@ export function fuzzModule(seed: number, dir?: string): Uint8Array {
   }
 }
 
+/**
+ * The committed corpus: the module of each seed as wasm-opt produced it, so that the normal
+ * test run needs no wasm-opt process per module (each takes ~0.8 s to start). The test
+ * regenerates a few seeds and checks they are byte-identical (determinism), and `corpusModule`
+ * generates and stores any seed that is missing.
+ */
+export const CORPUS_DIR = fileURLToPath(new URL('../../../user/tests/fuzz-corpus/', import.meta.url));
+
+export function corpusModule(seed: number): Uint8Array {
+  const file = join(CORPUS_DIR, `seed-${seed}.wasm`);
+  if (existsSync(file)) return readFileSync(file);
+  const bytes = fuzzModule(seed);
+  mkdirSync(CORPUS_DIR, { recursive: true });
+  writeFileSync(file, bytes);
+  return bytes;
+}
+
 export interface FuzzResult {
   seed: number;
   ok: boolean;
@@ -55,9 +72,8 @@ export interface FuzzResult {
   instructions: number;
 }
 
-/** Run one seed through both engines. */
-export async function fuzzOne(seed: number, dir?: string): Promise<FuzzResult> {
-  const bytes = fuzzModule(seed, dir);
+/** Run one module through both engines. */
+export async function fuzzBytes(seed: number, bytes: Uint8Array): Promise<FuzzResult> {
   const plan = { ...defaultPlan(decodeModule(bytes)), maxInsns: 100_000_000, dramSize: 64 * 1024 * 1024 };
   const v8 = await runInV8(bytes, plan);
   let diffs: string[];
@@ -70,6 +86,11 @@ export async function fuzzOne(seed: number, dir?: string): Promise<FuzzResult> {
     diffs = [`machine side threw: ${e instanceof Error ? e.message : String(e)}`];
   }
   return { seed, ok: diffs.length === 0, diffs, instructions };
+}
+
+/** Generate seed's module and run it through both engines. */
+export async function fuzzOne(seed: number, dir?: string): Promise<FuzzResult> {
+  return fuzzBytes(seed, fuzzModule(seed, dir));
 }
 
 /** Fuzz seeds 1..seeds; prints failures; returns the failing seeds. */

@@ -143,6 +143,14 @@ export class HostEnv {
     return this.board.dram.u8[off + (va & 0xfff)];
   }
 
+  writeU32(va: number, v: number): void {
+    const off = this.pages.get(va >>> 12);
+    if (off === undefined) throw new RangeError(`host-env: write of unmapped ${hex(va)}`);
+    const o = off + (va & 0xfff);
+    const u8 = this.board.dram.u8;
+    for (let i = 0; i < 4; i++) u8[o + i] = (v >>> (8 * i)) & 0xff;
+  }
+
   readU32(va: number): number {
     return (this.readU8(va) | (this.readU8(va + 1) << 8) | (this.readU8(va + 2) << 16) | (this.readU8(va + 3) << 24)) >>> 0;
   }
@@ -226,13 +234,25 @@ export class HostEnv {
   invoke(name: string, params: readonly ValType[], results: readonly ValType[], args: readonly (number | bigint)[]): { outcome: Outcome; value?: number | bigint } {
     const hart = this.board.hart;
     const x = hart.x;
-    x[2] = STACK_TOP;
     x[8] = 0;
     x[1] = this.symbol('__wasm2rv_return');
     let ni = 10;
     let nf = 10;
+    // Arguments that do not fit registers go to 8-byte slots at sp (regs.ts convention).
+    const stackArgs: number[] = [];
+    x[2] = STACK_TOP - 8 * 64;
     params.forEach((t, i) => {
       const v = args[i];
+      const spill = t === F32 || t === F64 ? nf >= 18 : t === I64 ? ni >= 17 : ni >= 18;
+      if (spill) {
+        const b = new DataView(new ArrayBuffer(8));
+        if (t === I64) b.setBigInt64(0, BigInt(v), true);
+        else if (t === F32) b.setFloat32(0, Number(v), true);
+        else if (t === F64) b.setFloat64(0, Number(v), true);
+        else b.setInt32(0, Number(v), true);
+        stackArgs.push(b.getInt32(0, true), b.getInt32(4, true));
+        return;
+      }
       if (t === I64) {
         const b = BigInt.asUintN(64, BigInt(v));
         x[ni++] = Number(b & 0xffffffffn) | 0;
@@ -248,7 +268,7 @@ export class HostEnv {
         x[ni++] = Number(v) | 0;
       }
     });
-    if (ni > 18 || nf > 18) throw new Error('host-env: invoke supports register arguments only');
+    stackArgs.forEach((w, k) => this.writeU32(x[2] + 4 * k, w));
     const outcome = this.runFrom(this.symbol(`__export_${name}`));
     if (outcome.kind !== 'return' || results.length === 0) return { outcome };
     const t = results[0];

@@ -24,15 +24,15 @@ export function fuseBranch(g: FnGen, cond: () => [Cond, number, number], operand
   g.skipNext = true;
   if (next.op === 0x0d) {
     const c = cond();
-    for (const v of operands) g.free(v);
     g.brIf(next.a, c[0], c[1], c[2]);
+    for (const v of operands) g.free(v);
   } else {
     // `if` moves the rest of the stack first; the operands are already popped and held.
     g.canonicalize();
     const c = cond();
-    for (const v of operands) g.free(v);
     g.ins = next;
     g.enter(2, next.bt, c);
+    for (const v of operands) g.free(v);
   }
   return true;
 }
