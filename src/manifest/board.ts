@@ -1,12 +1,13 @@
 // What the manifest checks devices, IRQs and memory against: a description of the board.
 //
 // The defaults are the board of src/machine (docs/MACHINE.md): DRAM at 0x8000_0000 (128 MiB),
-// the 16550 UART at 0x1000_0000 on IRQ 10, virtio-mmio slots n = 0..7 at 0x1000_1000 + n·0x1000
-// on IRQ 1+n, each slot also IOMMU device n. A front end that builds a different board (more
+// the 16550 UART at 0x1000_0000 on IRQ 10, the test device at 0x0010_0000 (no IRQ), virtio-mmio
+// slots n = 0..7 at 0x1000_1000 + n·0x1000 on IRQ 1+n, each slot also IOMMU device n. A front end that builds a different board (more
 // DRAM, devices in some slots) describes it with `boardSpec`.
 
 import { DRAM_BASE, DEFAULT_DRAM_SIZE } from '../machine/memory.ts';
 import { UART_BASE, UART_IRQ } from '../machine/uart16550.ts';
+import { TESTDEV_BASE } from '../machine/testdev.ts';
 import { VIRTIO_MMIO_SLOTS, virtioSlotBase, virtioSlotIrq } from '../machine/virtio/mmio.ts';
 import { PAGE_SIZE } from '../abi/layout.ts';
 
@@ -17,7 +18,8 @@ export interface BoardSpec {
   /** DRAM size in bytes, a multiple of the page size. */
   dramSize: number;
   /** Pages at the bottom of DRAM that the manifest cannot hand out: the kernel's page-table
-   *  pool, the boot image and the boot modules are loaded there. DMA windows must lie above. */
+   *  pool, then the root task's image, stack and BootInfo and the boot modules
+   *  (src/kernel/boot.ts). DMA windows must lie above. Default: reservedPagesFor(dramSize). */
   reservedPages: number;
   /** Number of virtio-mmio slots. */
   virtioSlots: number;
@@ -26,20 +28,27 @@ export interface BoardSpec {
   virtio: readonly (VirtioKind | null)[] | null;
 }
 
-/** Pages reserved at the bottom of DRAM unless the board says otherwise (8 MiB). */
-export const DEFAULT_RESERVED_PAGES = 2048;
+/** What the boot image and modules may take after the kernel's pool: 4 MiB. */
+export const BOOT_IMAGE_ALLOWANCE_PAGES = 1024;
+
+/** The kernel's page-table pool (max(256, DRAM/32) pages, src/kernel/kernel.ts) plus
+ *  BOOT_IMAGE_ALLOWANCE_PAGES: 2048 pages (8 MiB) on the default 128 MiB board. */
+export function reservedPagesFor(dramSize: number): number {
+  return Math.max(256, Math.floor(dramSize / PAGE_SIZE / 32)) + BOOT_IMAGE_ALLOWANCE_PAGES;
+}
 
 export const DEFAULT_BOARD: BoardSpec = Object.freeze({
   dramBase: DRAM_BASE,
   dramSize: DEFAULT_DRAM_SIZE,
-  reservedPages: DEFAULT_RESERVED_PAGES,
+  reservedPages: reservedPagesFor(DEFAULT_DRAM_SIZE),
   virtioSlots: VIRTIO_MMIO_SLOTS,
   virtio: null,
 });
 
-/** The default board with some fields replaced. */
+/** The default board with some fields replaced; reservedPages follows dramSize unless given. */
 export function boardSpec(over: Partial<BoardSpec> = {}): BoardSpec {
-  return { ...DEFAULT_BOARD, ...over };
+  const dramSize = over.dramSize ?? DEFAULT_BOARD.dramSize;
+  return { ...DEFAULT_BOARD, reservedPages: reservedPagesFor(dramSize), ...over };
 }
 
 export function dramPages(board: BoardSpec): number {
@@ -48,6 +57,7 @@ export function dramPages(board: BoardSpec): number {
 
 export const UART_REGS = UART_BASE;
 export const UART_IRQ_SOURCE = UART_IRQ;
+export const TESTDEV_REGS = TESTDEV_BASE;
 export { virtioSlotBase, virtioSlotIrq };
 
 /** The device wired to PLIC source `irq` on `board`, as a manifest device, or null. */

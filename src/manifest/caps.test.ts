@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rights } from '../abi/caps.ts';
 import { parseManifest } from './validate.ts';
-import { expectedCapabilities, formatCapLine, formatCaps, frameBlocks, rightsString, badgeOf, type CapLine } from './caps.ts';
+import { expectedCapabilities, formatCapLine, formatCaps, rightsString, badgeOf, type CapLine } from './caps.ts';
 
 const SCHED = { budgetUs: 1000, periodUs: 10000 };
 
@@ -39,13 +39,13 @@ test('a component badge is its manifest position plus 1', () => {
 
 test('a driver gets its device page, DMA window right and frames, IRQ handler and notification', () => {
   const m = manifest([...BASE, c('blk', {
-    devices: [{ kind: 'virtio', slot: 1, dma: [{ base: '0x8700_0000', pages: 3 }] }],
+    devices: [{ kind: 'virtio', slot: 1, dma: [{ base: '0x8700_0000', pages: 2 }, { base: '0x8700_2000', pages: 1 }] }],
     irqs: [2],
     provides: [{ name: 'blk0' }],
     restart: { policy: 'always', backoff: { initialMs: 1, maxMs: 8 } },
   })]);
   assert.deepEqual(linesOf(expectedCapabilities(m), 'blk'), [
-    'blk cspace Task(blk) W',
+    'blk cspace Task(blk) RW',
     'blk pager Endpoint(pager) W badge=5',
     'blk exception-handler Endpoint(faults) W badge=5',
     'blk cspace IoMem(0x10002000) RW',
@@ -58,10 +58,18 @@ test('a driver gets its device page, DMA window right and frames, IRQ handler an
   ]);
 });
 
+test('the test device and the uart are I/O pages without DMA', () => {
+  const m = manifest([...BASE, c('off', { devices: [{ kind: 'testdev' }, { kind: 'uart' }] })]);
+  assert.deepEqual(linesOf(expectedCapabilities(m), 'off').filter((l) => l.includes('IoMem')), [
+    'off cspace IoMem(0x00100000) RW',
+    'off cspace IoMem(0x10000000) RW',
+  ]);
+});
+
 test('the memory manager holds every quota, and the tasks and images of the others', () => {
   const m = manifest([...BASE, c('app', { memoryPages: 100 })]);
   assert.deepEqual(linesOf(expectedCapabilities(m), 'memory'), [
-    'memory cspace Task(memory) W',
+    'memory cspace Task(memory) RW',
     'memory cspace Endpoint(pager) R',
     'memory cspace Untyped(memory, 8 pages) W',
     'memory cspace Untyped(sup, 8 pages) W',
@@ -84,7 +92,7 @@ test('the name service holds a badged endpoint for each use; each user a badged 
   ]);
   const lines = expectedCapabilities(m);
   assert.deepEqual(linesOf(lines, 'names'), [
-    'names cspace Task(names) W',
+    'names cspace Task(names) RW',
     'names pager Endpoint(pager) W badge=4',
     'names cspace Endpoint(names) R',
     'names cspace Endpoint(svc:a) W badge=6',
@@ -92,12 +100,12 @@ test('the name service holds a badged endpoint for each use; each user a badged 
     'names cspace Endpoint(svc:b) W badge=7',
   ]);
   assert.deepEqual(linesOf(lines, 'y'), [
-    'y cspace Task(y) W',
+    'y cspace Task(y) RW',
     'y pager Endpoint(pager) W badge=7',
-    'y cspace Endpoint(names) WG badge=7',
+    'y cspace Endpoint(names) W badge=7',
   ]);
   assert.deepEqual(linesOf(lines, 'srv'), [
-    'srv cspace Task(srv) W',
+    'srv cspace Task(srv) RW',
     'srv pager Endpoint(pager) W badge=5',
     'srv cspace Endpoint(svc:a) R',
     'srv cspace Endpoint(svc:b) R',
@@ -111,10 +119,10 @@ test('the supervisor holds the thread and task of each component it restarts, an
   ]);
   const lines = expectedCapabilities(m);
   assert.deepEqual(linesOf(lines, 'sup'), [
-    'sup cspace Task(sup) W',
+    'sup cspace Task(sup) RW',
     'sup pager Endpoint(pager) W badge=3',
     'sup cspace Endpoint(faults) R',
-    'sup cspace Thread(a) W',
+    'sup cspace Thread(a) RW',
     'sup cspace Task(a) W',
   ]);
   assert.ok(!lines.some((l) => l.holder === 'b' && l.place === 'exception-handler'));
@@ -124,20 +132,6 @@ test('the root task is not listed: it holds the originals', () => {
   const lines = expectedCapabilities(manifest(BASE));
   assert.ok(!lines.some((l) => l.holder === 'root'));
   assert.ok(!lines.some((l) => l.object === 'root'));
-});
-
-test('frameBlocks: naturally aligned power-of-two frames, at most 4 MiB', () => {
-  assert.deepEqual(frameBlocks(0x8700_1000, 7), [
-    { base: 0x8700_1000, pages: 1 }, { base: 0x8700_2000, pages: 2 }, { base: 0x8700_4000, pages: 4 },
-  ]);
-  assert.deepEqual(frameBlocks(0x8700_0000, 5), [{ base: 0x8700_0000, pages: 4 }, { base: 0x8700_4000, pages: 1 }]);
-  assert.deepEqual(frameBlocks(0x8000_0000, 2048 + 1), [
-    { base: 0x8000_0000, pages: 1024 }, { base: 0x8040_0000, pages: 1024 }, { base: 0x8080_0000, pages: 1 },
-  ]);
-  // Every page covered exactly once, every block aligned to its size.
-  const blocks = frameBlocks(0x8123_4000, 1000);
-  assert.equal(blocks.reduce((n, b) => n + b.pages, 0), 1000);
-  for (const b of blocks) assert.equal((b.base / 4096) % b.pages, 0);
 });
 
 test('formatCaps sorts the lines so that two distributions compare as text', () => {

@@ -7,8 +7,7 @@
 // those are not listed. A component's badge is its position in the manifest plus 1, so that a
 // server can tell its clients apart and 0 stays "unbadged".
 
-import { ObjType, Rights, FRAME_MAX_SIZE_BITS } from '../abi/caps.ts';
-import { PAGE_SIZE } from '../abi/layout.ts';
+import { ObjType, Rights } from '../abi/caps.ts';
 import type { BuiltComponent, Manifest } from './types.ts';
 
 export type ObjTypeName = keyof typeof ObjType;
@@ -67,27 +66,23 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
       out.push({ holder: c.name, place, type, object, pages, rights, badge: b, why });
     };
 
-    add('cspace', 'Task', c.name, W, 0, 'its own task: to map what it is given and manage its capabilities');
+    add('cspace', 'Task', c.name, R | W, 0, 'its own task: maps what it is given, manages and identifies its capabilities');
     if (c.role !== 'memory-manager') add('pager', 'Endpoint', PAGER_ENDPOINT, W, badge, 'its page faults go to the memory manager');
     if (c.restart.policy !== 'never') add('exception-handler', 'Endpoint', FAULTS_ENDPOINT, W, badge, `restart ${c.restart.policy}: its faults go to the supervisor`);
 
     for (const d of c.devices) {
-      if (d.kind === 'uart') {
-        add('cspace', 'IoMem', hexId(d.regs), R | W, 0, 'the uart registers');
+      if (d.kind !== 'virtio') {
+        add('cspace', 'IoMem', hexId(d.regs), R | W, 0, `the ${d.kind} registers`);
       } else {
         add('cspace', 'IoMem', hexId(d.regs), R | W, 0, `virtio slot ${d.slot} registers`);
         if (d.dma.length > 0) add('cspace', 'DmaWindow', String(d.slot), W, 0, `opens the IOMMU windows of virtio slot ${d.slot}`);
-        for (const w of d.dma) {
-          for (const blk of frameBlocks(w.base, w.pages)) {
-            add('cspace', 'Frame', hexId(blk.base), R | W, 0, `DMA memory of virtio slot ${d.slot}`, blk.pages);
-          }
-        }
+        for (const w of d.dma) add('cspace', 'Frame', hexId(w.base), R | W, 0, `DMA memory of virtio slot ${d.slot}`, w.pages);
       }
     }
     c.irqs.forEach((irq, k) => add('cspace', 'IrqHandler', String(irq), W, 0, `IRQ ${irq}: signals bit ${k} of its notification`));
     if (c.irqs.length > 0) add('cspace', 'Notification', `irq:${c.name}`, R, 0, 'waits for its interrupts');
     for (const s of c.provides) add('cspace', 'Endpoint', `svc:${s.name}`, R, 0, `receives the calls of service ${s.name}`);
-    if (c.uses.length > 0) add('cspace', 'Endpoint', NAMES_ENDPOINT, W | G, badge, `looks up ${c.uses.join(', ')}`);
+    if (c.uses.length > 0) add('cspace', 'Endpoint', NAMES_ENDPOINT, W, badge, `looks up ${c.uses.join(', ')} (replies carry capabilities without Grant)`);
 
     if (c.role === 'memory-manager') {
       add('cspace', 'Endpoint', PAGER_ENDPOINT, R, 0, 'receives the page faults of every other component');
@@ -108,30 +103,10 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
       add('cspace', 'Endpoint', FAULTS_ENDPOINT, R, 0, 'receives the faults of the components it restarts');
       for (const { c: o } of built) {
         if (o.restart.policy === 'never') continue;
-        add('cspace', 'Thread', o.name, W, 0, `stops and restarts ${o.name}`);
+        add('cspace', 'Thread', o.name, R | W, 0, `stops, inspects and restarts ${o.name}`);
         add('cspace', 'Task', o.name, W, 0, `clears ${o.name} before a restart`);
       }
     }
-  }
-  return out;
-}
-
-/**
- * Split [base, base + pages·4 KiB) into frames the kernel can have: naturally aligned
- * power-of-two blocks of at most 2^FRAME_MAX_SIZE_BITS pages, largest first from the base.
- * `base` must be page-aligned.
- */
-export function frameBlocks(base: number, pages: number): { base: number; pages: number }[] {
-  const out: { base: number; pages: number }[] = [];
-  let page = base / PAGE_SIZE;
-  let left = pages;
-  while (left > 0) {
-    let bits = FRAME_MAX_SIZE_BITS;
-    while (bits > 0 && (page % 2 ** bits !== 0 || 2 ** bits > left)) bits--;
-    const n = 2 ** bits;
-    out.push({ base: page * PAGE_SIZE, pages: n });
-    page += n;
-    left -= n;
   }
   return out;
 }

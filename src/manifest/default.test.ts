@@ -36,14 +36,14 @@ test('the console driver holds only the UART register page and IRQ 10, and nobod
 
 test('hello prints through the console service: it may look it up, and only console receives on it', () => {
   const lines = expectedCapabilities(m).map(formatCapLine);
-  assert.ok(lines.includes('hello cspace Endpoint(names) WG badge=6'));
+  assert.ok(lines.includes('hello cspace Endpoint(names) W badge=6'));
   assert.ok(lines.includes('names cspace Endpoint(svc:console) W badge=6'));
   assert.deepEqual(lines.filter((l) => l.includes('Endpoint(svc:console) R')), ['console cspace Endpoint(svc:console) R']);
 });
 
 test('the console driver is restarted on failure by the supervisor; hello is not', () => {
   const lines = expectedCapabilities(m).map(formatCapLine);
-  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(console) W']);
+  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(console) RW']);
   assert.ok(lines.includes('console exception-handler Endpoint(faults) W badge=5'));
   assert.ok(!lines.some((l) => l.startsWith('hello exception-handler')));
 });

@@ -21,12 +21,14 @@ export function checkGrants(cs: readonly Component[], board: BoardSpec, f: RuleF
   checkServices(cs, built, f);
 }
 
-function deviceKey(d: { kind: 'uart' } | { kind: 'virtio'; slot: number }): string {
-  return d.kind === 'uart' ? 'uart' : `virtio${d.slot}`;
+type DeviceRef = { kind: 'uart' } | { kind: 'testdev' } | { kind: 'virtio'; slot: number };
+
+function deviceKey(d: DeviceRef): string {
+  return d.kind === 'virtio' ? `virtio${d.slot}` : d.kind;
 }
 
-function deviceName(d: { kind: 'uart' } | { kind: 'virtio'; slot: number }): string {
-  return d.kind === 'uart' ? 'the uart' : `virtio slot ${d.slot}`;
+function deviceName(d: DeviceRef): string {
+  return d.kind === 'uart' ? 'the uart' : d.kind === 'testdev' ? 'the test device' : `virtio slot ${d.slot}`;
 }
 
 function checkDevices(built: readonly [BuiltComponent, number][], board: BoardSpec, f: RuleFailer): void {
@@ -101,7 +103,13 @@ function checkDma(built: readonly [BuiltComponent, number][], board: BoardSpec, 
       d.dma.forEach((w, k) => {
         const at: Path = ['components', i, 'devices', j, 'dma', k];
         const end = w.base + w.pages * PAGE_SIZE;
-        if (w.base % PAGE_SIZE !== 0) f.fail([...at, 'base'], `${hex(w.base)} is not page-aligned (a multiple of 0x1000)`);
+        // One window is one frame: a power of two of pages, aligned to its size (UntypedRetype).
+        if ((w.pages & (w.pages - 1)) !== 0) {
+          f.fail([...at, 'pages'], `${w.pages} is not a power of two (a DMA window is one frame: 1, 2, 4, ... pages)`);
+        }
+        if (w.base % (w.pages * PAGE_SIZE) !== 0) {
+          f.fail([...at, 'base'], `${hex(w.base)} is not aligned to the window's size (${w.pages} pages: a multiple of 0x${(w.pages * PAGE_SIZE).toString(16)})`);
+        }
         if (w.base < board.dramBase || end > dramEnd) {
           f.fail(at, `DMA window ${showRange(w.base, w.pages)} lies outside DRAM ${showRange(board.dramBase, dramPages(board))}`);
         }

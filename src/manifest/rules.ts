@@ -8,7 +8,7 @@
 
 import { CSPACE_SLOTS } from '../abi/caps.ts';
 import { show, type Path, type SourcePos } from './error.ts';
-import { type BoardSpec, UART_REGS, UART_IRQ_SOURCE, virtioSlotBase, virtioSlotIrq } from './board.ts';
+import { type BoardSpec, UART_REGS, UART_IRQ_SOURCE, TESTDEV_REGS, virtioSlotBase, virtioSlotIrq } from './board.ts';
 import { RuleFailer, checkListedOnce, checkComponentName } from './rules-common.ts';
 import { checkGrants } from './rules-grants.ts';
 import { expectedCapabilities } from './caps.ts';
@@ -41,7 +41,7 @@ interface RawComponent {
   startAfter?: string[];
   restart?: RestartPolicy;
 }
-type RawDevice = { kind: 'uart' } | { kind: 'virtio'; slot: number; expect?: 'blk' | 'net'; dma?: { base: number | string; pages: number }[] };
+type RawDevice = { kind: 'uart' } | { kind: 'testdev' } | { kind: 'virtio'; slot: number; expect?: 'blk' | 'net'; dma?: { base: number | string; pages: number }[] };
 interface RawManifest {
   version: number;
   description?: string;
@@ -121,6 +121,7 @@ function buildImage(path: string, at: Path, opts: RuleOptions, f: RuleFailer): I
 
 function buildDevice(d: RawDevice, at: Path, f: RuleFailer): Device {
   if (d.kind === 'uart') return { kind: 'uart', regs: UART_REGS, irq: UART_IRQ_SOURCE };
+  if (d.kind === 'testdev') return { kind: 'testdev', regs: TESTDEV_REGS };
   const dma = (d.dma ?? []).map((w, k): DmaWindow => ({
     base: parseAddress(w.base, [...at, 'dma', k, 'base'], f),
     pages: w.pages,

@@ -12,7 +12,7 @@
 
 import { IOMMU_WINDOWS } from '../machine/iommu.ts';
 import { PLIC_SOURCES } from '../machine/plic.ts';
-import { PRIO_MAX } from '../abi/caps.ts';
+import { PRIO_MAX, FRAME_MAX_SIZE_BITS } from '../abi/caps.ts';
 
 export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
@@ -222,6 +222,17 @@ export const MANIFEST_SCHEMA: Schema = {
         },
         {
           type: 'object',
+          description:
+            'The test device (SiFive test finisher) at 0x0010_0000: a write ends the run with a pass, a ' +
+            'failure code or a reset. For a component that shuts the system down. No IRQ.',
+          properties: {
+            kind: { const: 'testdev', description: 'The test device.' },
+          },
+          required: ['kind'],
+          additionalProperties: false,
+        },
+        {
+          type: 'object',
           description: 'A virtio-mmio slot: its register page at 0x1000_1000 + slot * 0x1000 (IRQ 1 + slot), and IOMMU device number slot.',
           properties: {
             kind: { const: 'virtio', description: 'A virtio-mmio device.' },
@@ -238,7 +249,7 @@ export const MANIFEST_SCHEMA: Schema = {
               items: { $ref: '#/$defs/dmaWindow' },
               description:
                 `DRAM the device may reach by DMA, one IOMMU window each (at most ${IOMMU_WINDOWS}). The component ` +
-                'gets the frames and the right to open the windows. Windows must not overlap each other.',
+                'gets one frame per window and the right to open the windows. Windows must not overlap each other.',
             },
           },
           required: ['kind', 'slot'],
@@ -248,10 +259,15 @@ export const MANIFEST_SCHEMA: Schema = {
     },
     dmaWindow: {
       type: 'object',
-      description: 'A range of DRAM for a device\'s DMA: [base, base + pages * 4096).',
+      description:
+        "DRAM for a device's DMA, one frame: [base, base + pages * 4096), pages a power of two, base " +
+        'aligned to the size.',
       properties: {
-        base: { $ref: '#/$defs/address', description: 'Physical base address, page-aligned, in DRAM above the reserved area.' },
-        pages: { type: 'integer', minimum: 1, description: 'Size in 4 KiB pages.' },
+        base: { $ref: '#/$defs/address', description: 'Physical base address, a multiple of the size, in DRAM above the reserved area.' },
+        pages: {
+          type: 'integer', minimum: 1, maximum: 2 ** FRAME_MAX_SIZE_BITS,
+          description: `Size in 4 KiB pages: 1, 2, 4, ... or ${2 ** FRAME_MAX_SIZE_BITS} (a frame is a power of two, at most 4 MiB).`,
+        },
       },
       required: ['base', 'pages'],
       additionalProperties: false,

@@ -87,13 +87,19 @@ export interface Sched {
   periodUs: number;
 }
 
-export type Device = UartDevice | VirtioDevice;
+export type Device = UartDevice | TestDevice | VirtioDevice;
 
 export interface UartDevice {
   kind: 'uart';
   /** Physical address of its register page. */
   regs: number;
   irq: number;
+}
+
+/** The SiFive test finisher: a write ends the run (pass, fail with a code, or reset). */
+export interface TestDevice {
+  kind: 'testdev';
+  regs: number;
 }
 
 export interface VirtioDevice {
@@ -107,8 +113,9 @@ export interface VirtioDevice {
   dma: readonly DmaWindow[];
 }
 
+/** One IOMMU window on one frame: [base, base + pages * 4096), `pages` a power of two up to
+ *  2^FRAME_MAX_SIZE_BITS and `base` aligned to the size. */
 export interface DmaWindow {
-  /** Physical base, page-aligned; the window is [base, base + pages * 4096). */
   base: number;
   pages: number;
 }

@@ -88,6 +88,14 @@ test('virtio devices: register page, IRQ and DMA windows (hexadecimal strings or
   }]);
 });
 
+test('the test device is a device without IRQ or DMA', () => {
+  const m0 = sys();
+  m0.components.push(task('off', { devices: [{ kind: 'testdev' }] }));
+  assert.deepEqual(parse(m0).components[6], { ...parse(m0).components[6], devices: [{ kind: 'testdev', regs: 0x0010_0000 }] });
+  m0.components.push(task('off2', { devices: [{ kind: 'testdev' }] }));
+  refuses(m0, 'manifest: components[7].devices[0]: the test device is granted to both "off" (components[6].devices[0]) and "off2"');
+});
+
 test('prebuilt ELF images, and paths resolved against the base directory', () => {
   const m0 = sys();
   m0.components[5].image = './build/../bin/hello.elf';
@@ -175,9 +183,9 @@ test('missing required property of one kind of a discriminated object', () => {
 test('missing or unknown discriminator', () => {
   const m = sys();
   m.components[4].devices = [{ slot: 1 }];
-  refuses(m, 'manifest: components[4].devices[0]: missing required property "kind" (one of "uart", "virtio")');
+  refuses(m, 'manifest: components[4].devices[0]: missing required property "kind" (one of "uart", "testdev", "virtio")');
   m.components[4].devices = [{ kind: 'pci' }];
-  refuses(m, 'manifest: components[4].devices[0].kind: "pci" is not one of "uart", "virtio"');
+  refuses(m, 'manifest: components[4].devices[0].kind: "pci" is not one of "uart", "testdev", "virtio"');
   m.components[4].restart = { policy: 'on-falure' };
   m.components[4].devices = [{ kind: 'uart' }];
   refuses(m, 'manifest: components[4].restart.policy: "on-falure" is not one of "never", "always", "on-failure" (did you mean "on-failure"?)');
@@ -217,6 +225,7 @@ test('out of range: priority, quota, IRQ number, sched, restarts', () => {
   const r = sys();
   r.components[4].restart = { ...ON_FAILURE, maxRestarts: 0 };
   refuses(r, 'manifest: components[4].restart.maxRestarts: 0 is out of range 1..1000');
+  refuses(withDma([{ base: '0x8700_0000', pages: 2048 }]), 'manifest: components[6].devices[0].dma[0].pages: 2048 is out of range 1..1024');
 });
 
 test('not one of the allowed values', () => {
@@ -419,13 +428,16 @@ function withDma(...windows: { base: number | string; pages: number }[][]): J {
   return m;
 }
 
-test('a DMA window that is not page-aligned', () => {
-  refuses(withDma([{ base: '0x8700_0010', pages: 1 }]), 'manifest: components[6].devices[0].dma[0].base: 0x8700_0010 is not page-aligned (a multiple of 0x1000)');
+test('a DMA window that is not one frame: size not a power of two, base not aligned to it', () => {
+  refuses(withDma([{ base: '0x8700_0000', pages: 3 }]), 'manifest: components[6].devices[0].dma[0].pages: 3 is not a power of two (a DMA window is one frame: 1, 2, 4, ... pages)');
+  refuses(withDma([{ base: '0x8700_0010', pages: 1 }]), "manifest: components[6].devices[0].dma[0].base: 0x8700_0010 is not aligned to the window's size (1 pages: a multiple of 0x1000)");
+  refuses(withDma([{ base: '0x8700_1000', pages: 4 }]), "manifest: components[6].devices[0].dma[0].base: 0x8700_1000 is not aligned to the window's size (4 pages: a multiple of 0x4000)");
+  assert.doesNotThrow(() => parse(withDma([{ base: '0x8700_4000', pages: 4 }])));
 });
 
 test('a DMA window outside DRAM', () => {
   refuses(withDma([{ base: '0x9000_0000', pages: 16 }]), 'manifest: components[6].devices[0].dma[0]: DMA window [0x9000_0000, 0x9001_0000) lies outside DRAM [0x8000_0000, 0x8800_0000)');
-  refuses(withDma([{ base: '0x87ff_f000', pages: 2 }]), 'manifest: components[6].devices[0].dma[0]: DMA window [0x87ff_f000, 0x8800_1000) lies outside DRAM [0x8000_0000, 0x8800_0000)');
+  refuses(withDma([{ base: '0x87e0_0000', pages: 512 }]), 'manifest: components[6].devices[0].dma[0]: DMA window [0x87e0_0000, 0x8800_0000) lies outside DRAM [0x8000_0000, 0x87f0_0000)', { board: { dramSize: 127 << 20 } });
   refuses(withDma([{ base: '0x1000_0000', pages: 1 }]), 'manifest: components[6].devices[0].dma[0]: DMA window [0x1000_0000, 0x1000_1000) lies outside DRAM [0x8000_0000, 0x8800_0000)');
   assert.doesNotThrow(() => parse(withDma([{ base: '0x8ff0_0000', pages: 256 }]), { board: { dramSize: 256 << 20 } }));
 });
@@ -438,13 +450,13 @@ test('a DMA window in the reserved bottom of DRAM', () => {
 test('overlapping DMA windows', () => {
   refuses(withDma([{ base: '0x8700_0000', pages: 16 }], [{ base: '0x8700_f000', pages: 1 }]),
     'manifest: components[7].devices[0].dma[0]: DMA window [0x8700_f000, 0x8701_0000) overlaps components[6].devices[0].dma[0] [0x8700_0000, 0x8701_0000)');
-  refuses(withDma([{ base: '0x8700_0000', pages: 2 }, { base: '0x8700_1000', pages: 2 }]),
-    'manifest: components[6].devices[0].dma[1]: DMA window [0x8700_1000, 0x8700_3000) overlaps components[6].devices[0].dma[0] [0x8700_0000, 0x8700_2000)');
+  refuses(withDma([{ base: '0x8700_0000', pages: 4 }, { base: '0x8700_2000', pages: 2 }]),
+    'manifest: components[6].devices[0].dma[1]: DMA window [0x8700_2000, 0x8700_4000) overlaps components[6].devices[0].dma[0] [0x8700_0000, 0x8700_4000)');
   assert.doesNotThrow(() => parse(withDma([{ base: '0x8700_0000', pages: 1 }, { base: '0x8700_1000', pages: 1 }])));
 });
 
 test('memory quotas and DMA windows that do not fit in DRAM', () => {
-  const m = withDma([{ base: '0x8700_0000', pages: 4096 }]);
+  const m = withDma([0, 1, 2, 3].map((k) => ({ base: 0x8600_0000 + k * 0x40_0000, pages: 1024 })));
   m.components[5].memoryPages = 25000 + 648; // exactly the 30720 pages DRAM has to give
   assert.doesNotThrow(() => parse(m));
   m.components[5].memoryPages++;
