@@ -80,6 +80,8 @@ export interface ModuleInfo {
   constPoolBytes: number[];
   /** Minimum (initial) memory size in bytes: constant addresses below it need no check. */
   minMemBytes: number;
+  /** Emit executed-operator counting (function.ts). */
+  countOps: boolean;
 }
 
 const HEAVY_OPS = new Set([0x10, 0x11, 0x40, 0xfc08, 0xfc0a, 0xfc0b, 0x7f, 0x80, 0x81, 0x82,

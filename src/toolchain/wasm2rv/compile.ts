@@ -38,6 +38,8 @@ export interface CompileOptions {
   syscalls?: Readonly<Record<string, number>>;
   /** More host calls, by "module.name" (the fuzzer's logging imports). */
   hostCalls?: Readonly<Record<string, number>>;
+  /** Count executed wasm operators into DATA_BASE + DATA_OPCOUNT (benchmarks only). */
+  countOps?: boolean;
 }
 
 export interface CompileResult {
@@ -129,6 +131,7 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   const mi: ModuleInfo = {
     m, sigIds, importCalls, globalOffsets, tableAddr, tableSize, passive,
     constPool: new Map(), constPoolBase: CONSTS_BASE, constPoolBytes: [], minMemBytes: memBytes,
+    countOps: opts.countOps ?? false,
   };
 
   // Code: entry and runtime routines, then the functions.

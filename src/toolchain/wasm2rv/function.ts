@@ -12,7 +12,7 @@ import { genI32 } from './ops-int.ts';
 import { genI64 } from './ops-i64.ts';
 import { genFloat } from './ops-float.ts';
 import { genMem } from './ops-mem.ts';
-import { RA, T0, T1, T2 } from './regs.ts';
+import { DATA_OPCOUNT, RA, T0, T1, T2, TP } from './regs.ts';
 
 /** Generate function `fnIndex` (a defined function). */
 export function compileFunction(mi: ModuleInfo, fnIndex: number): FnCode {
@@ -26,13 +26,40 @@ export function compileFunction(mi: ModuleInfo, fnIndex: number): FnCode {
   throw new Error(`wasm2rv: internal: branch relaxation did not converge in function ${fnIndex}`);
 }
 
+/** Control instructions: they end a straight-line segment (for operator counting). */
+const SEGMENT_END = new Set([0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x00]);
+/** Structural markers that produce no work of their own: not counted as operators. */
+const NOT_COUNTED = new Set([0x01, 0x02, 0x03, 0x05, 0x0b]);
+
+/**
+ * Operator counting (CompileOptions.countOps, for bench/toolchain.ts): at the start of every
+ * straight-line segment, add the number of wasm operators the segment executes to a 32-bit
+ * counter at DATA_BASE + DATA_OPCOUNT. Only the counting build has this code.
+ */
+function countSegment(g: FnGen, from: number): void {
+  let n = 0;
+  for (let i = from; i < g.code.length; i++) {
+    const op = g.code[i].op;
+    if (!NOT_COUNTED.has(op)) n++;
+    if (SEGMENT_END.has(op)) break;
+  }
+  if (n === 0) return;
+  const a = g.asm;
+  a.emit(E.lw(T0, TP, DATA_OPCOUNT - 0x800));
+  a.emit(E.addi(T0, T0, n));
+  a.emit(E.sw(T0, TP, DATA_OPCOUNT - 0x800));
+}
+
 function generate(g: FnGen): void {
   const code = g.code;
   g.pushCtrl(4, g.type.results.length ? g.type.results[0] : 0x40);
+  let segmentStart = g.mi.countOps;
   for (g.pc = 0; g.pc < code.length; g.pc++) {
     const ins = code[g.pc];
     g.ins = ins;
     const op = ins.op;
+    if (segmentStart && !g.unreachable) countSegment(g, g.pc);
+    segmentStart = g.mi.countOps && SEGMENT_END.has(op);
     if (g.unreachable) {
       // Only structure matters in dead code.
       if (op === 0x02 || op === 0x03 || op === 0x04) g.pushCtrl(op === 0x02 ? 0 : op === 0x03 ? 1 : 2, ins.bt);
@@ -46,6 +73,7 @@ function generate(g: FnGen): void {
     if (g.skipNext) {
       g.skipNext = false;
       g.pc++;
+      segmentStart = g.mi.countOps && SEGMENT_END.has(code[g.pc].op);
     }
   }
 }

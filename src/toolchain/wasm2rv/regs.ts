@@ -39,5 +39,7 @@ export const TP_VALUE = DATA_BASE + 0x800;
 export const DATA_MEMSIZE = 0;
 /** Maximum linear-memory size in pages (u32). */
 export const DATA_MEMMAX = 4;
+/** Executed-operator counter of a counting build (bench/toolchain.ts), u32. */
+export const DATA_OPCOUNT = 8;
 /** First wasm global; each global has an 8-byte slot. Then the data-segment dropped flags. */
 export const DATA_GLOBALS = 16;
