@@ -46,7 +46,7 @@ function countSegment(g: FnGen, from: number): void {
   if (n === 0) return;
   const a = g.asm;
   a.emit(E.lw(T0, TP, DATA_OPCOUNT - 0x800));
-  a.emit(E.addi(T0, T0, n));
+  for (let left = n; left > 0; left -= 2047) a.emit(E.addi(T0, T0, Math.min(left, 2047)));
   a.emit(E.sw(T0, TP, DATA_OPCOUNT - 0x800));
 }
 
