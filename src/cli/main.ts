@@ -5,12 +5,19 @@ import { UsageError } from './args.ts';
 import { runBareCommand } from './run-bare.ts';
 import { startCommand } from './start.ts';
 import { asmCommand } from './asm.ts';
+import { buildCommand, buildUserCommand, runCommand } from './build-run.ts';
 
 const USAGE = `usage: l4ts <command> [options]
 
 commands:
   start
       boot the default system (what \`npm start\` runs)
+  build <file.ts> --o <out.elf>
+      compile an AssemblyScript program (asc -O3, then wasm2rv) into an RV32 ELF
+  run <elf> [--max-insns N]
+      run a compiled program as the only user task; exits with what main() returns
+  build-user
+      build every AssemblyScript program under user/ into build/user/ (npm run build:user)
   asm <file.S> --o <out.elf> [--base ADDR]
       assemble an RV32 program into an ELF32 executable
   run-bare <elf> [--disk FILE] [--max-insns N]
@@ -24,6 +31,12 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'start':
         return await startCommand(rest);
+      case 'build':
+        return await buildCommand(rest);
+      case 'build-user':
+        return await buildUserCommand(rest);
+      case 'run':
+        return runCommand(rest);
       case 'asm':
         return asmCommand(rest);
       case 'run-bare':
