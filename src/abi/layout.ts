@@ -2,11 +2,11 @@
 //
 // Every user task is one WebAssembly module compiled by wasm2rv. Its linear memory sits at
 // virtual address 0, so a wasm address *is* a virtual address and a memory access needs no base
-// register. Everything else a task has lives above LINEAR_MAX + GUARD, out of reach of any
-// in-bounds wasm access. RV32 cannot reserve guard space for the whole 4 GiB range a wasm
-// address can take, so compiled code compares the address with the memory's bound once per
-// access (one instruction); static offsets below GUARD_SIZE are covered by the unmapped guard
-// region instead of by that compare. (docs/ARCHITECTURE.md, "User address space".)
+// register. Everything else a task has lives above LINEAR_MAX + GUARD_SIZE. RV32 cannot reserve
+// guard space for the whole 4 GiB range a wasm address can take, so compiled code checks once per
+// access that the base address is below LINEAR_MAX (one `bge base, zero`); everything from the
+// end of memory up to LINEAR_MAX + GUARD_SIZE is unmapped, so an out-of-bounds access (base plus
+// a static offset below GUARD_SIZE) page-faults at a known trap site (docs/WASM2RV.md).
 
 export const PAGE_SIZE = 4096;
 
