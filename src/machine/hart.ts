@@ -580,6 +580,12 @@ export class Hart implements FpuHost, HartInterruptPins {
                 default: throw raise(C.CAUSE_ILLEGAL_INSTRUCTION, inst);
               }
             } else {
+              // A device register may read virtual time (CLINT mtime): first commit the
+              // instructions retired so far in this slice (a TLB miss or device access only).
+              budget -= n;
+              this.instret += n;
+              this.clock.cycles += n;
+              n = 0;
               switch (f3) {
                 case 0: v = (this.loadSlow(va, 1) << 24) >> 24; break;
                 case 1: v = (this.loadSlow(va, 2) << 16) >> 16; break;
@@ -606,6 +612,10 @@ export class Hart implements FpuHost, HartInterruptPins {
               else if (f3 === 1) ram16[off >> 1] = v;
               else ram8[off] = v;
             } else {
+              budget -= n; // as for loads: a device write may use virtual time (mtime, mtimecmp)
+              this.instret += n;
+              this.clock.cycles += n;
+              n = 0;
               this.storeSlow(va, (1 << f3) as 1 | 2 | 4, v);
               if (this.yieldRequested) budget = 0;
             }
