@@ -108,12 +108,15 @@ mret_site:
     mret
 sret_site:
     sret
+sfence_site:
+    sfence.vma
 `);
     assertTraps(r, [
       [ILLEGAL, 'zero_site', 0], [ILLEGAL, 'ones_site', 0xffff_ffff], [ILLEGAL, 'op_site', 'insn'],
       [ILLEGAL, 'shift_site', 'insn'], [ILLEGAL, 'jalr_site', 'insn'], [ILLEGAL, 'store_site', 'insn'],
       [ILLEGAL, 'amo_site', 'insn'], [ILLEGAL, 'csr_site', 'insn'],
       [ILLEGAL, 'mret_site', 0x3020_0073], [ILLEGAL, 'sret_site', 0x1020_0073],
+      [ILLEGAL, 'sfence_site', 0x1200_0073],
     ]);
   });
 });

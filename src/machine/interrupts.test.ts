@@ -411,6 +411,38 @@ handler:
     assert.equal((r.reg('s3') >>> 11) & 3, 1, 'MPP = S');
   });
 
+  test('a delegated interrupt preempts U-mode whatever sstatus.SIE says, and goes to S', () => {
+    const r = runPass(`
+    la t0, m_handler
+    csrw mtvec, t0
+    la t0, s_handler
+    csrw stvec, t0
+    li t0, ${SSIP}
+    csrw mideleg, t0
+    csrs mie, t0
+    csrs mip, t0                    # pending before U is entered; SIE = 0
+    csrci mstatus, ${SIE}
+${enterMode('u', 'u_code')}
+u_code:
+    li t5, 0xbad                    # never runs: the SSI is taken first
+    j fail
+    .align 2
+s_handler:
+    csrr s1, scause
+    csrr s2, sepc
+    csrr s3, sstatus
+    csrci sip, ${SSIP}
+    j pass
+    .align 2
+m_handler:
+    li t5, 0xbad
+    j fail
+`);
+    assert.equal(r.reg('s1'), (INT | 1) >>> 0);
+    assert.equal(r.reg('s2'), r.sym('u_code'));
+    assert.equal(r.reg('s3') & (1 << 8), 0, 'SPP = U');
+  });
+
   test('six pending interrupts are taken in the order MEI, MSI, MTI, SEI, SSI, STI', () => {
     const r = runPass(`
     la t0, handler
