@@ -46,6 +46,23 @@ export const BootSlot = {
   FirstFree: 16,
 } as const;
 
+/** The fixed slots of every component's capability space (the root task starts components
+ *  with these filled as its manifest says; the root task itself has Task/Thread/SchedContext). */
+export const CompSlot = {
+  Null: 0,
+  Task: 1,
+  Thread: 2,
+  SchedContext: 3,
+  /** Endpoint of the memory manager, badged per component (memory.grow, shared memory). */
+  Memory: 4,
+  /** Endpoint of the name service, badged per component. */
+  Names: 5,
+  /** Endpoint of the supervisor (heartbeats), badged per component. */
+  Supervisor: 6,
+  /** First slot free for the component's own use and for capabilities it receives. */
+  FirstFree: 16,
+} as const;
+
 /** Capability-space size of the root task; other tasks get CSPACE_SLOTS. */
 export const ROOT_CSPACE_SLOTS = 4096;
 export const CSPACE_SLOTS = 256;
@@ -69,6 +86,9 @@ export const BootInfo = {
   IoMemFirst: 10,
   IoMemCount: 11,
   FirstFreeSlot: 12,
+  /** Pages of linear memory mapped for the root task from virtual address 0 (its ELF's
+   *  memory plus BootImage.linearPages); memory.grow needs no memory manager below it. */
+  LinearPages: 13,
   /** From word 16: per module 4 words: vaddr, size in bytes, first frame slot, frame count.
    *  Per untyped (after the modules): 2 words: physical base, size in pages. Per I/O page
    *  (after the untypeds): 1 word: physical address. */

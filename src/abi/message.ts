@@ -57,8 +57,11 @@ export const FaultLabel = {
   /** Page fault: MR0 = address, MR1 = pc, MR2 = access (0 read, 1 write, 2 execute).
    *  The reply may carry a map item; the thread then retries the instruction. */
   PageFault: 0xfffff,
-  /** Exception: MR0 = cause (mcause numbering), MR1 = pc, MR2 = tval, MR3 = sp.
-   *  Reply label ExcReply.Resume with MR0 = new pc resumes; ExcReply.Kill stops the thread. */
+  /** Exception: MR0 = cause (mcause numbering), MR1 = pc, MR2 = tval, MR3 = sp,
+   *  MR4..MR11 = a0..a7 (length EXC_MSG_LENGTH). An `ecall` whose a7 is not a system call
+   *  arrives here with cause 8 (a runtime call, runtime.ts). Reply label ExcReply.Resume with
+   *  MR0 = new pc resumes (length >= 2: MR1 becomes a0; length >= 3: MR2 becomes a1);
+   *  ExcReply.Kill stops the thread. */
   Exception: 0xffffe,
 } as const;
 
@@ -66,5 +69,8 @@ export const ExcReply = {
   Resume: 0,
   Kill: 1,
 } as const;
+
+/** Length of an exception message (MR0..MR11). */
+export const EXC_MSG_LENGTH = 12;
 
 export const FaultAccess = { Read: 0, Write: 1, Exec: 2 } as const;
