@@ -23,6 +23,7 @@ test('methods and flags', () => {
     ThreadConfigure: 0x30, ThreadSetRegs: 0x31, ThreadSetPriority: 0x32, ThreadSetMcp: 0x33, ThreadResume: 0x34,
     ThreadSuspend: 0x35, ThreadBindSc: 0x36, ThreadReadRegs: 0x37, ScConfigure: 0x40, ScInfo: 0x41,
     IrqSetNotification: 0x48, IrqAck: 0x49, IrqClear: 0x4a, DmaSetWindow: 0x50, DmaClearWindow: 0x51,
+    DebugName: 0x60,
   });
   assert.deepEqual(MapFlags, { Grant: 1 });
   assert.deepEqual(UnmapFlags, { Self: 1 });

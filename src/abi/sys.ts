@@ -120,6 +120,11 @@ export const Method = {
   DmaSetWindow: 0x50,
   /** (window 0..7): close the window. */
   DmaClearWindow: 0x51,
+
+  // --- any capability (debugging; the kernel keeps the name for traces and `l4ts boot --caps`) ---
+  /** (length): name the object the capability points to; the name's bytes (at most 64) are
+   *  in the caller's UTCB from Utcb.Mr, four to a word, first byte in the low bits. */
+  DebugName: 0x60,
 } as const;
 export type MethodNumber = (typeof Method)[keyof typeof Method];
 

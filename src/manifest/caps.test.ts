@@ -47,6 +47,7 @@ test('a driver gets its device page, DMA window right and frames, IRQ handler an
   assert.deepEqual(linesOf(expectedCapabilities(m), 'blk'), [
     'blk cspace Task(blk) RW',
     'blk pager Endpoint(pager) W badge=5',
+    'blk cspace Endpoint(pager) W badge=5',
     'blk exception-handler Endpoint(faults) W badge=5',
     'blk cspace IoMem(0x10002000) RW',
     'blk cspace DmaWindow(1) W',
@@ -94,6 +95,7 @@ test('the name service holds a badged endpoint for each use; each user a badged 
   assert.deepEqual(linesOf(lines, 'names'), [
     'names cspace Task(names) RW',
     'names pager Endpoint(pager) W badge=4',
+    'names cspace Endpoint(pager) W badge=4',
     'names cspace Endpoint(names) R',
     'names cspace Endpoint(svc:a) W badge=6',
     'names cspace Endpoint(svc:b) W badge=6',
@@ -102,11 +104,13 @@ test('the name service holds a badged endpoint for each use; each user a badged 
   assert.deepEqual(linesOf(lines, 'y'), [
     'y cspace Task(y) RW',
     'y pager Endpoint(pager) W badge=7',
+    'y cspace Endpoint(pager) W badge=7',
     'y cspace Endpoint(names) W badge=7',
   ]);
   assert.deepEqual(linesOf(lines, 'srv'), [
     'srv cspace Task(srv) RW',
     'srv pager Endpoint(pager) W badge=5',
+    'srv cspace Endpoint(pager) W badge=5',
     'srv cspace Endpoint(svc:a) R',
     'srv cspace Endpoint(svc:b) R',
   ]);
@@ -121,6 +125,7 @@ test('the supervisor holds the thread and task of each component it restarts, an
   assert.deepEqual(linesOf(lines, 'sup'), [
     'sup cspace Task(sup) RW',
     'sup pager Endpoint(pager) W badge=3',
+    'sup cspace Endpoint(pager) W badge=3',
     'sup cspace Endpoint(faults) R',
     'sup cspace Thread(a) RW',
     'sup cspace Task(a) W',

@@ -67,7 +67,10 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
     };
 
     add('cspace', 'Task', c.name, R | W, 0, 'its own task: maps what it is given, manages and identifies its capabilities');
-    if (c.role !== 'memory-manager') add('pager', 'Endpoint', PAGER_ENDPOINT, W, badge, 'its page faults go to the memory manager');
+    if (c.role !== 'memory-manager') {
+      add('pager', 'Endpoint', PAGER_ENDPOINT, W, badge, 'its page faults go to the memory manager');
+      add('cspace', 'Endpoint', PAGER_ENDPOINT, W, badge, 'memory.grow and shared memory: calls the memory manager (CompSlot.Memory)');
+    }
     if (c.restart.policy !== 'never') add('exception-handler', 'Endpoint', FAULTS_ENDPOINT, W, badge, `restart ${c.restart.policy}: its faults go to the supervisor`);
 
     for (const d of c.devices) {
