@@ -42,6 +42,10 @@ export interface BootImage {
   readonly modules?: readonly BootModule[];
   /** Pages of stack mapped below STACK_TOP for the root thread (default 16). */
   readonly stackPages?: number;
+  /** Extra zeroed, writable pages of linear memory mapped from virtual address 0 right after
+   *  the ELF's linear-memory segment (or from 0 without one); BootInfo.LinearPages counts
+   *  every page mapped contiguously from 0. Default 0. */
+  readonly linearPages?: number;
 }
 
 export class BootError extends Error {
@@ -118,6 +122,30 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
       dram.u8[frameAt.get(va >>> 12)! - dram.base + (va & 0xfff)] = seg.data[i];
     }
   }
+  // Extra linear memory: zeroed frames of up to 2^10 pages each (one capability per chunk).
+  let linearEnd = 0;
+  while (frameAt.has(linearEnd)) linearEnd++;
+  let extra = image.linearPages ?? 0;
+  if (extra < 0 || !Number.isInteger(extra)) throw new BootError(`bad linearPages ${extra}`);
+  while (extra > 0) {
+    let n = 1;
+    while (n * 2 <= extra && n * 2 <= 1024) n *= 2;
+    const base = next;
+    for (let i = 0; i < n; i++) allocPage();
+    dram.u8.fill(0, base - dram.base, base - dram.base + n * 4096);
+    const cap = new Cap(ObjType.Frame, new Frame(base, n, false), RIGHTS_ALL & ~Rights.Grant, 0);
+    put(cap);
+    cap.maps = [];
+    for (let i = 0; i < n; i++) {
+      if (frameAt.has(linearEnd + i)) throw new BootError('linear memory overlaps the image');
+      const node = k.vm.mapPage(task, linearEnd + i, base + i * 4096, Rights.Read | Rights.Write, null, cap);
+      if (node === null) throw new BootError('page-table pool too small');
+      cap.maps.push(node);
+      frameAt.set(linearEnd + i, base + i * 4096);
+    }
+    linearEnd += n;
+    extra -= n;
+  }
   const stackPages = image.stackPages ?? 16;
   for (let i = 1; i <= stackPages; i++) mapNew((STACK_TOP >>> 12) - i, Rights.Read | Rights.Write);
   const bootInfoPa = mapNew(BOOTINFO_BASE >>> 12, Rights.Read);
@@ -186,7 +214,8 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
   info[BootInfo.IoMemFirst] = ioFirst;
   info[BootInfo.IoMemCount] = ioPages.length;
   info[BootInfo.FirstFreeSlot] = slot;
-  for (let i = 13; i < BootInfo.Tables; i++) info[i] = 0;
+  for (let i = BootInfo.LinearPages; i < BootInfo.Tables; i++) info[i] = 0;
+  info[BootInfo.LinearPages] = linearEnd;
   info.push(...modTable, ...untypedTable, ...ioPages.map((p) => p & ~0xfff));
   if (info.length * 4 > 4096) throw new BootError('BootInfo does not fit in one page');
   for (let i = 0; i < info.length; i++) dram.writeU32(bootInfoPa + 4 * i, info[i] >>> 0);

@@ -233,7 +233,7 @@ function invokeFrame(k: Kernel, t: Thread, cap: Cap, method: number, x: Int32Arr
       if ((va & 0xfff) !== 0 || vpn + f.pages > USER_TOP_VPN) return Err.InvalidArg;
       if ((rights & Rights.Read) === 0 && (rights & Rights.Exec) === 0) return Err.NoRights;
       for (let i = 0; i < f.pages; i++) if (task.utcbs.has(vpn + i)) return Err.InvalidArg;
-      if (k.vm.pool.available < Math.ceil(f.pages / 1024) + 1) return Err.NoMemory;
+      if (!k.vm.canAllocL2(task, k.vm.l2Needed(task, vpn, f.pages))) return Err.NoMemory;
       if (cap.maps === null) cap.maps = [];
       for (let i = 0; i < f.pages; i++) {
         // A mapping at this page derived from this very capability is replaced like any other.
@@ -281,7 +281,7 @@ function invokeThread(k: Kernel, t: Thread, cap: Cap, method: number, x: Int32Ar
         handlers[i] = hc;
       }
       if (th.state !== TS_INACTIVE) return Err.IllegalState;
-      if (k.vm.pool.available < 2) return Err.NoMemory;
+      if (!k.vm.canAllocL2(task, k.vm.l2Needed(task, utcbVa >>> 12, 1))) return Err.NoMemory;
       // Commit.
       if (th.task !== null) {
         k.vm.unmapKernelPage(th.task, th.utcbVa >>> 12);

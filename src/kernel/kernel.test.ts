@@ -8,7 +8,10 @@ import { Method } from '../abi/sys.ts';
 import { Err } from '../abi/errors.ts';
 import { fpage } from '../abi/message.ts';
 import { TS_INACTIVE } from './objects/thread.ts';
-import { bootInfoPa } from './test-support.ts';
+import { bootInfoPa, asm } from './test-support.ts';
+import { Kernel } from './kernel.ts';
+import { Board } from '../machine/board.ts';
+import type { Untyped } from './objects/untyped.ts';
 
 /** Word at user virtual address `va` of `u`'s task (through its page tables' mapping). */
 function peek(sys: TestSystem, u: UserTask, va: number): number {
@@ -198,7 +201,9 @@ _start:
   li a1, 0x20
   ecall
   sw a0, 16(s1)
-  li a7, 99              # unknown system call
+  li a7, SYS_INVOKE      # a method the task object does not have
+  li a0, 3
+  li a1, 0x77
   ecall
   sw a0, 20(s1)
   li a7, SYS_INVOKE      # slot far out of range
@@ -216,6 +221,7 @@ results: .space 64
 `, { start: false });
   grantCap(sys, h, ep, 1, Rights.Read);
   grantCap(sys, h, h.taskSlot, 2, Rights.Read);
+  grantCap(sys, h, h.taskSlot, 3);
   rootInvoke(sys, h.threadSlot, Method.ThreadResume);
   sys.board.run(100_000);
   const res = [0, 4, 8, 12, 16, 20, 24].map((o) => peek(sys, h, h.symbols.get('results')! + o));
@@ -568,8 +574,13 @@ _start:
   mv s0, a0
 loop:
   jal ra, rnd
-  li t1, 11
-  remu a7, t0, t1        # 0..10: every system call and one unknown
+  li t1, 13
+  remu a7, t0, t1        # 0..9: every system call; 10..12: a random (runtime) call number
+  li t1, 10
+  bltu a7, t1, 3f
+  jal ra, rnd
+  mv a7, t0
+3:
   jal ra, rarg
   mv s4, t0
   jal ra, rnd
@@ -629,11 +640,50 @@ test('hostile: thousands of random system calls never crash the kernel; invarian
   const k = sys.kernel;
   const shared = make(sys, ObjType.Endpoint);
   const ntfn = make(sys, ObjType.Notification);
+  // The hostile threads' exception handler: resumes after the faulting instruction with
+  // a0 = the caller's a0 + 1 (MR4 + 1, from its UTCB) and a1 = 0, counting what it served.
+  const excEp = make(sys, ObjType.Endpoint);
+  const handler = spawn(sys, `
+_start:
+  la s1, served
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  addi s2, a3, 4         # resume after the faulting instruction (MR1 = its pc)
+  li a3, 0
+  srli t0, a1, 12
+  li t1, 0xffffe
+  bne t0, t1, reply
+  andi t0, a1, 0x7f
+  li t1, 12
+  bne t0, t1, reply
+  lw t0, 0(s1)
+  addi t0, t0, 1
+  sw t0, 0(s1)
+  li t0, UTCB
+  lw a3, 16(t0)          # MR4 = the caller's a0
+  addi a3, a3, 1
+reply:
+  mv a2, s2
+  li a4, 0
+  li a1, 3               # ExcReply.Resume, length 3: pc, a0, a1
+  li a0, 1
+  li a6, 0
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+.data
+served: .word 0
+`, { prio: 150, start: false });
+  grantCap(sys, handler, excEp, 1);
+  rootInvoke(sys, handler.threadSlot, Method.ThreadResume);
   let syscalls = 0;
   for (let batch = 0; batch < 12; batch++) {
     const tasks: UserTask[] = [];
     for (let j = 0; j < 3; j++) {
-      const t = spawn(sys, HOSTILE, { prio: 100 + j, start: false });
+      const t = spawn(sys, HOSTILE, { prio: 100 + j, start: false, exc: excEp });
       // Each gets: 1 shared endpoint, 2 notification, 3 its task, 4 its thread, 5 a frame,
       // 6 a small untyped, 7 the previous hostile task, 8 an SC.
       grantCap(sys, t, shared, 1);
@@ -671,4 +721,338 @@ test('hostile: thousands of random system calls never crash the kernel; invarian
     assert.deepEqual(checkInvariants(k), [], `after batch ${batch} teardown`);
   }
   assert.ok(syscalls > 5000, `only ${syscalls} system calls`);
+  // Unknown call numbers went to the exception handler as runtime calls, not to kills.
+  const served = peek(sys, handler, handler.symbols.get('served')!);
+  assert.ok(served > 500, `only ${served} runtime calls served`);
+  assert.equal(handler.thread.state === TS_INACTIVE, false);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runtime calls, semihosting, the debug API
+// ---------------------------------------------------------------------------------------------
+
+test('runtime calls: an unknown ecall reaches the exception handler with a0..a7; the reply sets pc, a0 and a1', () => {
+  const sys = bootSystem();
+  const eep = make(sys, ObjType.Endpoint);
+  const handler = spawn(sys, `
+_start:
+  la s1, seen
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  sw a1, 0(s1)            # message info
+  sw a2, 4(s1)            # MR0 cause
+  sw a3, 8(s1)            # MR1 pc
+  sw a4, 12(s1)           # MR2 tval
+  sw a5, 16(s1)           # MR3 sp
+  li t0, UTCB
+  li t1, 0
+1:
+  slli t2, t1, 2
+  add t3, t0, t2
+  lw t4, 16(t3)           # MR4..MR11
+  add t5, s1, t2
+  sw t4, 20(t5)
+  addi t1, t1, 1
+  li t2, 8
+  bne t1, t2, 1b
+  addi a2, a3, 4          # resume after the ecall
+  lw a3, 16(t0)
+  addi a3, a3, 1          # a0 = caller's a0 + 1
+  li a4, 77               # a1 = 77
+  li a1, 3                # Resume, length 3
+  li a0, 1
+  li a6, 0
+  li a7, SYS_REPLY_RECV
+  ecall                   # the second exception (illegal instruction) arrives here
+  sw a2, 52(s1)           # its cause
+  li t0, UTCB
+  lw t1, 36(t0)           # MR9 = a5
+  sw t1, 56(s1)
+  li a1, 0x1000           # label ExcReply.Kill
+  li a7, SYS_REPLY
+  ecall
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+.data
+seen: .space 64
+`, { prio: 150, start: false });
+  const victim = spawn(sys, `
+_start:
+  li a0, 1234
+  li a1, 5
+  li a2, 12
+  li a3, 13
+  li a4, 14
+  li a5, 15
+  li a6, 16
+  li a7, 0x5713
+call:
+  ecall
+  li t0, 1235
+  bne a0, t0, bad
+  li t0, 77
+  bne a1, t0, bad
+  li a7, SYS_PUTC
+  li a0, 0x52
+  ecall
+  li a5, 0x55
+  .word 0                 # illegal instruction: the handler sees a5 and kills
+bad:
+  li a7, SYS_PUTC
+  li a0, 0x58
+  ecall
+1: j 1b
+`, { prio: 100, exc: eep, start: false });
+  grantCap(sys, handler, eep, 1);
+  const stops: { reason: string; cause: number; pc: number }[] = [];
+  sys.kernel.onThreadStopped((e) => { if (e.thread === victim.thread) stops.push({ reason: e.reason, cause: e.cause, pc: e.pc }); });
+  rootInvoke(sys, handler.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, victim.threadSlot, Method.ThreadResume);
+  sys.board.run(100_000);
+  assert.equal(sys.kernel.debugOut, 'R');
+  const seen = (i: number) => peek(sys, handler, handler.symbols.get('seen')! + 4 * i);
+  const call = victim.symbols.get('call')!;
+  assert.equal(seen(0), (0xffffe << 12 | 12) >>> 0); // label Exception, length EXC_MSG_LENGTH
+  assert.deepEqual([seen(1), seen(2), seen(3), seen(4)], [8, call, 0, 0xe000_0000]);
+  assert.deepEqual([5, 6, 7, 8, 9, 10, 11, 12].map(seen), [1234, 5, 12, 13, 14, 15, 16, 0x5713]);
+  assert.equal(seen(13), 2);
+  assert.equal(seen(14), 0x55);
+  assert.equal(victim.thread.state, TS_INACTIVE);
+  assert.equal(stops.length, 1);
+  assert.equal(stops[0].reason, 'killed');
+  assert.equal(stops[0].cause, 2);
+  assert.deepEqual(checkInvariants(sys.kernel), []);
+});
+
+test('semihosting: a thread without a handler is served by the hook through the debug API; unknown calls kill', () => {
+  const calls: number[] = [];
+  let k!: import('./kernel.ts').Kernel;
+  const sys = bootSystem(`
+_start:
+  la a0, msg
+  li a1, 5
+  li a7, 0x5713
+  ecall
+  li t0, 5
+  bne a0, t0, bad
+  la t1, msg
+  lbu t2, 0(t1)
+  li t0, 0x48
+  bne t2, t0, bad
+  li a7, 0x5712
+  ecall
+  fcvt.w.d a0, fa0, rtz
+  li t0, 2
+  bne a0, t0, bad
+  li a0, 7
+  li a7, 0x5700
+  ecall
+bad:
+  li a7, SYS_PUTC
+  li a0, 0x58
+  ecall
+  wfi
+.data
+msg: .ascii "hello"
+`, {
+    kernel: {
+      semihost: (t, x) => {
+        calls.push(x[17]);
+        const task = t.task!;
+        if (x[17] === 0x5713) {
+          const b = k.readUser(task, x[10], x[11]);
+          assert.equal(new TextDecoder().decode(b!), 'hello');
+          assert.ok(k.writeUser(task, x[10], new TextEncoder().encode('HELLO')));
+          assert.equal(k.writeUser(task, 0xc000_0000, new Uint8Array(4)), false); // code is not writable
+          assert.equal(k.readUser(task, 0x4000_0000, 4), null); // nothing mapped there
+          x[10] = b!.length;
+          return 'resume';
+        }
+        if (x[17] === 0x5712) { k.writeF64(t, 10, 2.5); return 'resume'; }
+        if (x[17] === 0x5700) return 'stop';
+        return 'unhandled';
+      },
+    },
+  });
+  k = sys.kernel;
+  const stops: string[] = [];
+  k.onThreadStopped((e) => stops.push(`${e.reason} ${e.cause}`));
+  assert.deepEqual(sys.board.run(100_000), { kind: 'idle' });
+  assert.deepEqual(calls, [0x5713, 0x5712, 0x5700]);
+  assert.equal(k.debugOut, '');
+  assert.deepEqual(stops, ['exit 0']);
+  assert.equal(k.rootThread.state, TS_INACTIVE);
+  assert.equal(k.stats.kills, 0);
+
+  // Without a hook (or when the hook does not know the call) the thread is killed, at the ecall.
+  for (const hook of [undefined, () => 'unhandled' as const]) {
+    const s2 = bootSystem(`
+_start:
+  nop
+here:
+  li a7, 0x4321
+  ecall
+  li a7, SYS_PUTC
+  li a0, 0x58
+  ecall
+`, { kernel: { semihost: hook } });
+    const ev: { reason: string; cause: number; pc: number; why: string }[] = [];
+    s2.kernel.onThreadStopped((e) => ev.push({ reason: e.reason, cause: e.cause, pc: e.pc, why: e.why }));
+    s2.board.run(10_000);
+    assert.equal(s2.kernel.debugOut, '');
+    assert.equal(ev.length, 1);
+    assert.equal(ev[0].reason, 'killed');
+    assert.equal(ev[0].cause, 8);
+    assert.equal(ev[0].pc, 0xc000_0004 + 8); // nop, then li (lui+addi), then the ecall
+    assert.match(ev[0].why, /runtime call 0x4321 without an exception handler/);
+  }
+});
+
+test('boot: linearPages maps zeroed writable pages from 0 after the ELF memory; BootInfo.LinearPages counts them', () => {
+  const board = new Board({ dramSize: 64 << 20 });
+  const { elf } = asm(`
+  .text
+_start:
+  lw t0, ${4 * BootInfo.LinearPages}(a0)
+  li t1, 0x1000
+  mul t2, t0, t1
+  addi t2, t2, -4
+  sw t0, 0(t2)             # the last linear word
+  lw t3, 0(t2)
+  bne t3, t0, bad
+  li a7, SYS_PUTC
+  li a0, 0x4c
+  ecall
+bad:
+  wfi
+`);
+  const k = new Kernel(board, { root: elf, linearPages: 3000 });
+  board.run(10_000);
+  assert.equal(k.debugOut, 'L');
+  assert.equal(board.dram.readU32(bootInfoPa(k) + 4 * BootInfo.LinearPages), 3000);
+  for (const vpn of [0, 1, 2047, 2999]) assert.equal(k.rootTask.maps.get(vpn)!.rights, Rights.Read | Rights.Write);
+  assert.ok(!k.rootTask.maps.has(3000));
+  assert.deepEqual(checkInvariants(k), []);
+});
+
+test('page tables: L2 tables are charged to the creator\'s untyped; a task mapping sparsely cannot drain the kernel pool', () => {
+  const sys = bootSystem(undefined, { dramSize: 64 << 20 });
+  const k = sys.kernel;
+  // The hostile task is carved from a 32-page untyped: everything it costs comes from there.
+  const small = make(sys, ObjType.Untyped, 5);
+  const saved = sys.untypedSlot;
+  sys.untypedSlot = small;
+  const h = spawn(sys, `
+_start:
+  li s0, 0                # successful maps
+  li s1, 0x00400000       # one page in every 4 MiB region: a new L2 table each
+  li s2, 200              # up to 0x32400000: below its own pages
+1:
+  li a7, SYS_INVOKE
+  li a0, 2                # its own task
+  li a1, 0x18             # TaskMap
+  li a2, 0x40000003       # fpage: its page at 0x40000000, order 0, RW
+  mv a3, s1
+  li a4, 0
+  ecall
+  bnez a0, 2f
+  addi s0, s0, 1
+2:
+  li t0, 0x00400000
+  add s1, s1, t0
+  addi s2, s2, -1
+  bnez s2, 1b
+  la t0, count
+  sw s0, 0(t0)
+  li a7, SYS_RECV
+  li a0, 3
+  ecall
+.data
+count: .word 0
+`, { start: false });
+  sys.untypedSlot = saved;
+  const f = make(sys, ObjType.Frame);
+  rootInvoke(sys, f, Method.FrameMap, h.taskSlot, 0x4000_0000, 3);
+  grantCap(sys, h, h.taskSlot, 2);
+  const poolBefore = k.vm.pool.available;
+  rootInvoke(sys, h.threadSlot, Method.ThreadResume);
+  sys.board.run(2_000_000);
+  const count = peek(sys, h, h.symbols.get("count")!);
+  assert.ok(count > 5 && count < 32, `mapped ${count} pages in fresh 4 MiB regions`);
+  assert.equal(k.vm.pool.available, poolBefore, 'the kernel pool is untouched');
+  // Everyone else still works: an IPC pair in fresh tasks.
+  const ep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const server = spawn(sys, SERVER, { start: false });
+  const client = spawn(sys, CLIENT, { start: false });
+  grantCap(sys, server, ep, 1);
+  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
+  grantCap(sys, client, done, 2);
+  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  sys.board.run(1_000_000);
+  assert.ok(k.debugOut.endsWith('K'), k.debugOut);
+  // Destroying the hostile task returns its tables to its untyped, which can then be reset.
+  const charged = k.vm.l2Charged;
+  rootInvoke(sys, 1, Method.CapRevoke, small);
+  assert.ok(k.vm.l2Charged < charged);
+  assert.equal((k.rootTask.cspace[small]!.obj as Untyped).live, 0);
+  assert.deepEqual(checkInvariants(k), []);
+});
+
+test('FP context: two threads with different f registers and rounding modes, preempted by round robin, keep their values', () => {
+  const sys = bootSystem();
+  const prog = (n: number, rm: number) => `
+_start:
+  li t0, ${n}
+  fcvt.d.w f1, t0
+  fcvt.d.w f9, t0
+  fcvt.d.w f31, t0
+  fcvt.d.w f2, zero
+  li t0, ${rm}
+  fsrm t0
+  li s0, 300000
+1:
+  fadd.d f2, f2, f1
+  addi s0, s0, -1
+  bnez s0, 1b
+  li t0, ${n * 300000}
+  fcvt.d.w f3, t0
+  feq.d t1, f2, f3
+  beqz t1, bad
+  feq.d t1, f9, f1
+  beqz t1, bad
+  feq.d t1, f31, f1
+  beqz t1, bad
+  frrm t1
+  li t0, ${rm}
+  bne t1, t0, bad
+  li a7, SYS_PUTC
+  li a0, ${0x40 + n}
+  ecall
+  wfi
+bad:
+  li a7, SYS_PUTC
+  li a0, 0x58
+  ecall
+  wfi
+`;
+  const a = spawn(sys, prog(3, 1), { prio: 100, start: false });
+  const b = spawn(sys, prog(5, 2), { prio: 100, start: false });
+  const order: number[] = [];
+  const timer0 = sys.kernel.stats.timerIrqs;
+  rootInvoke(sys, a.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, b.threadSlot, Method.ThreadResume);
+  for (let i = 0; i < 40 && sys.kernel.debugOut.length < 2; i++) {
+    sys.board.run(100_000);
+    if (sys.kernel.current !== null) order.push(sys.kernel.current.id);
+  }
+  assert.deepEqual([...sys.kernel.debugOut].sort().join(''), 'CE');
+  assert.ok(sys.kernel.stats.timerIrqs - timer0 >= 3, 'preempted several times');
+  const switchesBetween = order.filter((id, i) => i > 0 && id !== order[i - 1]).length;
+  assert.ok(switchesBetween >= 2, `interleaved: ${order.join(',')}`);
 });

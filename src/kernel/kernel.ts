@@ -27,9 +27,11 @@ import { ObjType, Rights } from '../abi/caps.ts';
 import {
   MSG_MAX, MSGINFO_CAPS_MASK, MSGINFO_CAPS_SHIFT, MSGINFO_GRANT, MSGINFO_LENGTH_MASK, MSGINFO_MAP,
   MSGINFO_LABEL_SHIFT, FaultLabel, ExcReply, FaultAccess, FPAGE_ORDER_SHIFT, FPAGE_ORDER_MASK,
+  EXC_MSG_LENGTH,
 } from '../abi/message.ts';
 import { Utcb } from '../abi/utcb.ts';
 import { USER_TOP } from '../abi/layout.ts';
+import { PTE_U, PTE_V, PTE_W } from '../machine/sv32.ts';
 import * as K from './cost.ts';
 import { KernelTrace, TraceKind } from './trace.ts';
 import { ReadyQueues } from './sched.ts';
@@ -57,11 +59,46 @@ export const TIMESLICE_CYCLES = 500_000;
 const MSTATUS_FS_MASK = C.MSTATUS_FS | C.MSTATUS_SD;
 const USER_TOP_VPN = USER_TOP >>> 12;
 
+/**
+ * What a semihost hook decided about a runtime call (an `ecall` whose a7 is not a system call)
+ * of a thread that has no exception handler:
+ *  - 'resume': served; the thread continues after the ecall with the registers the hook wrote;
+ *  - 'stop': the thread is done (an exit): it is stopped and `onThreadStopped` reports 'exit';
+ *  - 'unhandled': not a call the host knows; the kernel kills the thread as without a hook.
+ */
+export type SemihostAction = 'resume' | 'stop' | 'unhandled';
+
+/**
+ * The semihosting hook (docs/KERNEL.md "Semihosting"): called synchronously, inside the trap,
+ * with the calling thread (the running one) and its live integer register file (`regs[17]` is
+ * the call number, a0..a6 the arguments; write results into it). The hook may read and write
+ * the thread's memory and FP registers through the kernel's debug API (`readUser`,
+ * `writeUser`, `readF64`, `writeF64`). It must not call into the kernel otherwise.
+ */
+export type SemihostHook = (thread: Thread, regs: Int32Array) => SemihostAction;
+
+/** Why a thread stopped (onThreadStopped). */
+export interface ThreadStopEvent {
+  readonly thread: Thread;
+  /** 'exit': a semihost hook ended it; 'killed': a fault or exception nobody handled, or its
+   *  exception handler replied Kill; 'destroyed': its thread object died. */
+  readonly reason: 'exit' | 'killed' | 'destroyed';
+  /** Human-readable reason ('page fault without a pager', ...). */
+  readonly why: string;
+  /** mcause and mtval of the fault (0 for an exit), and the pc of the faulting instruction
+   *  (unsigned). */
+  readonly cause: number;
+  readonly tval: number;
+  readonly pc: number;
+}
+
 export interface KernelOptions {
   /** Pages of DRAM reserved for kernel page tables (default: 1/32 of DRAM, at least 256). */
   poolPages?: number;
   /** Trace ring capacity (events). */
   traceCapacity?: number;
+  /** Serve runtime calls of threads without an exception handler (semihosting). */
+  semihost?: SemihostHook;
 }
 
 export class Kernel {
@@ -76,6 +113,9 @@ export class Kernel {
   readonly rootThread: Thread;
   /** Bytes written with Sys.DebugPutc. */
   debugOut = '';
+  /** Semihosting: serves runtime calls of threads without an exception handler, or null. */
+  semihost: SemihostHook | null = null;
+  private readonly stopListeners: ((e: ThreadStopEvent) => void)[] = [];
   /** Counters (statistics and tests). */
   readonly stats = { syscalls: 0, fastpath: 0, slowpath: 0, switches: 0, faults: 0, irqs: 0, timerIrqs: 0, kills: 0 };
   /** IRQ handler objects by PLIC source. */
@@ -103,6 +143,7 @@ export class Kernel {
     this.ram32 = board.dram.i32;
     this.dramBase = board.dram.base;
     this.trace = new KernelTrace(opts.traceCapacity ?? 65536, board.clock.cpuHz);
+    this.semihost = opts.semihost ?? null;
     const poolPages = opts.poolPages ?? Math.max(256, (board.dram.size / 4096 / 32) | 0);
     const pool = new PagePool(board.dram, board.dram.base, poolPages);
     this.vm = new Vm(board.dram, hart, pool);
@@ -128,6 +169,102 @@ export class Kernel {
 
   newId(): number {
     return this.nextId++;
+  }
+
+  /** Listen for threads that stop for good: exits (semihosting), kills, destruction. The
+   * listener runs synchronously, while the thread's registers and memory are still readable
+   * (`regsOf`, `pcOf`, `readUser`). */
+  onThreadStopped(listener: (e: ThreadStopEvent) => void): void {
+    this.stopListeners.push(listener);
+  }
+
+  private emitStopped(t: Thread, reason: ThreadStopEvent['reason'], why: string, cause: number, tval: number): void {
+    if (this.stopListeners.length === 0) return;
+    const e: ThreadStopEvent = { thread: t, reason, why, cause, tval: tval >>> 0, pc: this.pcOf(t) >>> 0 };
+    for (const l of this.stopListeners) l(e);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Debug API (front ends, semihosting, tests): never changes mappings or scheduling state
+  // ------------------------------------------------------------------------------------------
+
+  /** The pc of `t`: the hart's if it is running (the trapping instruction inside a trap). */
+  pcOf(t: Thread): number {
+    return t === this.current ? this.hart.pc : t.pc;
+  }
+
+  /** Floating-point register f`i` of `t` as a double (its bit pattern, NaN-boxed or not). */
+  readF64(t: Thread, i: number): number {
+    if (t === this.current) return this.hart.frD[i];
+    return new Float64Array(t.fr.buffer, t.fr.byteOffset, 32)[i];
+  }
+
+  /** Set f`i` of `t` to the double `v` (marks its FP state dirty so that it is kept). */
+  writeF64(t: Thread, i: number, v: number): void {
+    if (t === this.current) {
+      this.hart.frD[i] = v;
+      this.hart.mstatus = this.hart.mstatus | C.MSTATUS_FS;
+      return;
+    }
+    new Float64Array(t.fr.buffer, t.fr.byteOffset, 32)[i] = v;
+    t.fs = 2;
+    if (this.fpOwner === t) this.fpOwner = null; // reload on its next switch
+  }
+
+  /** Physical address of user virtual address `va` in `task` if a user page is mapped there in
+   * DRAM (with write permission when `write`), else -1. Walks the task's page tables; never
+   * creates a mapping or a table. */
+  userPa(task: Task, va: number, write: boolean): number {
+    const vpn = va >>> 12;
+    if (vpn >= USER_TOP_VPN) return -1;
+    const l2 = task.l2[vpn >>> 10];
+    if (l2 === 0) return -1;
+    const pte = this.board.dram.readU32(l2 + (vpn & 0x3ff) * 4);
+    if ((pte & (PTE_V | PTE_U)) !== (PTE_V | PTE_U) || (pte & 0xe) === 0) return -1;
+    if (write && (pte & PTE_W) === 0) return -1;
+    const pa = (pte >>> 10) * 4096;
+    if (pa < this.dramBase || pa + 4096 > this.dramBase + this.board.dram.size) return -1; // device page
+    return pa + (va & 0xfff);
+  }
+
+  /** Copy `len` bytes of `task`'s memory from `va`; null if any byte is not mapped. */
+  readUser(task: Task, va: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    const u8 = this.board.dram.u8;
+    let done = 0;
+    while (done < len) {
+      const a = (va + done) >>> 0;
+      const pa = this.userPa(task, a, false);
+      if (pa < 0) return null;
+      const n = Math.min(len - done, 4096 - (a & 0xfff));
+      out.set(u8.subarray(pa - this.dramBase, pa - this.dramBase + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Little-endian word at `va` of `task`, or null if unmapped. */
+  readUserU32(task: Task, va: number): number | null {
+    const b = this.readUser(task, va, 4);
+    return b === null ? null : (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  /** Write `data` to `task`'s memory at `va` as the task could (writable pages only). Checks
+   * every page first: returns false and writes nothing if any is not writable. */
+  writeUser(task: Task, va: number, data: Uint8Array): boolean {
+    for (let p = (va >>> 12); p <= ((va + Math.max(data.length, 1) - 1) >>> 12); p++) {
+      if (this.userPa(task, Math.max(p * 4096, va) >>> 0, true) < 0) return false;
+    }
+    const u8 = this.board.dram.u8;
+    let done = 0;
+    while (done < data.length) {
+      const a = (va + done) >>> 0;
+      const pa = this.userPa(task, a, true);
+      const n = Math.min(data.length - done, 4096 - (a & 0xfff));
+      u8.set(data.subarray(done, done + n), pa - this.dramBase);
+      done += n;
+    }
+    return true;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -633,9 +770,37 @@ export class Kernel {
         x[REG_A0] = 0;
         break;
       default:
-        x[REG_A0] = Err.InvalidCall;
+        this.runtimeCall(t);
+        return;
     }
     this.reschedule();
+  }
+
+  /**
+   * An ecall whose a7 is not a system call: a runtime call (src/abi/runtime.ts). It goes to the
+   * thread's exception handler as an exception (cause 8, tval 0, pc = the ecall). A thread
+   * without one is served by the semihost hook if there is one, else killed.
+   */
+  private runtimeCall(t: Thread): void {
+    const hart = this.hart;
+    hart.pc = (hart.pc - 4) | 0; // the ecall itself (the handler resumes at pc + 4)
+    const h = t.excHandler;
+    if ((h === null || !h.obj.alive) && this.semihost !== null) {
+      const act = this.semihost(t, hart.x);
+      if (act === 'resume') {
+        hart.pc = (hart.pc + 4) | 0;
+        this.reschedule();
+        return;
+      }
+      if (act === 'stop') {
+        if (this.trace.enabled) this.trace.record(TraceKind.Kill, this.board.clock.cycles, t.id, C.CAUSE_USER_ECALL, 0);
+        this.suspend(t);
+        this.emitStopped(t, 'exit', 'exit', 0, 0);
+        this.reschedule();
+        return;
+      }
+    }
+    this.exception(C.CAUSE_USER_ECALL, 0);
   }
 
   /** Send, NbSend, Call from the running thread `s`. */
@@ -757,12 +922,15 @@ export class Kernel {
       return;
     }
     if (s.sendKind === SEND_EXCEPTION) {
-      rx[REG_A1] = (FaultLabel.Exception << MSGINFO_LABEL_SHIFT) | 4;
+      rx[REG_A1] = (FaultLabel.Exception << MSGINFO_LABEL_SHIFT) | EXC_MSG_LENGTH;
       rx[REG_A2] = s.faultCause;
       rx[REG_A3] = s.pc;
       rx[REG_A4] = s.faultAddr;
       rx[REG_A5] = sx[REG_SP];
-      this.board.clock.cycles += K.COST_FAULT;
+      // MR4..MR11 = a0..a7, through the receiver's UTCB like any long message.
+      const mr = (r.utcbPa - this.dramBase + Utcb.Mr) >> 2;
+      for (let i = 0; i < 8; i++) this.ram32[mr + 4 + i] = sx[REG_A0 + i];
+      this.board.clock.cycles += K.COST_FAULT + (EXC_MSG_LENGTH - 4) * K.COST_MR_WORD;
       return;
     }
     const info = sx[REG_A1];
@@ -901,6 +1069,9 @@ export class Kernel {
         return 0;
       }
       s.pc = x[REG_A2];
+      const len = info & MSGINFO_LENGTH_MASK;
+      if (len >= 2) s.regs[REG_A0] = x[REG_A3];
+      if (len >= 3) s.regs[REG_A1] = x[REG_A4];
       this.makeReady(s);
       return 0;
     }
@@ -946,7 +1117,8 @@ export class Kernel {
     t.faultAddr = tval;
     t.faultAccess = cause === C.CAUSE_STORE_PAGE_FAULT ? FaultAccess.Write : cause === C.CAUSE_FETCH_PAGE_FAULT ? FaultAccess.Exec : FaultAccess.Read;
     if (handler === null || !handler.obj.alive) {
-      this.kill(t, isPf ? 'page fault without a pager' : 'exception without a handler');
+      this.kill(t, isPf ? 'page fault without a pager' : cause === C.CAUSE_USER_ECALL
+        ? `runtime call 0x${(this.hart.x[REG_A7] >>> 0).toString(16)} without an exception handler` : 'exception without a handler');
       this.reschedule();
       return;
     }
@@ -991,6 +1163,7 @@ export class Kernel {
     if (this.trace.enabled) this.trace.record(TraceKind.Kill, this.board.clock.cycles, t.id, t.faultCause, t.faultAddr);
     this.lastKill = `thread ${t.id}: ${why} (cause ${t.faultCause}, addr 0x${(t.faultAddr >>> 0).toString(16)})`;
     this.suspend(t);
+    this.emitStopped(t, 'killed', why, t.faultCause, t.faultAddr);
   }
   lastKill = '';
 
@@ -1013,6 +1186,7 @@ export class Kernel {
     switch (obj.kind) {
       case 'thread': {
         this.suspend(obj);
+        if (obj.task !== null) this.emitStopped(obj, 'destroyed', 'thread destroyed', 0, 0);
         if (obj.sc !== null) { obj.sc.thread = null; obj.sc = null; }
         if (obj.pager !== null) { const c = obj.pager; obj.pager = null; capDropKernel(this, c); }
         if (obj.excHandler !== null) { const c = obj.excHandler; obj.excHandler = null; capDropKernel(this, c); }

@@ -72,6 +72,8 @@ export class Vm {
   active: Task | null = null;
   /** Pages mapped and unmapped since boot (statistics). */
   mapped = 0;
+  /** L2 tables currently charged to untyped memory (not from the pool). */
+  l2Charged = 0;
   unmapped = 0;
   /** Called for each mapping removed (trace). */
   onUnmap: ((node: MapNode) => void) | null = null;
@@ -85,7 +87,7 @@ export class Vm {
     let l2 = task.l2[i1];
     if (l2 === 0) {
       if (pte === 0) return true;
-      l2 = this.pool.alloc();
+      l2 = this.allocL2(task);
       if (l2 < 0) return false;
       task.l2[i1] = l2;
       this.dram.writeU32(task.root + i1 * 4, (((l2 >>> 12) << 10) | PTE_V) >>> 0);
@@ -93,6 +95,47 @@ export class Vm {
     this.dram.writeU32(l2 + (vpn & 0x3ff) * 4, pte >>> 0);
     if (pte === 0 && task === this.active) this.hart.flushTlb();
     return true;
+  }
+
+  /**
+   * A zeroed page for an L2 table of `task` (docs/KERNEL.md "Page-table accounting"): a task
+   * made by retype pays with the untyped memory it was carved from (its creator's), like
+   * seL4's page-table objects but implicit; the tasks made at boot use the kernel pool.
+   * Returns -1 when that memory is exhausted.
+   */
+  private allocL2(task: Task): number {
+    const u = task.untyped;
+    if (u === null) return this.pool.alloc();
+    if (!u.alive) return -1;
+    const start = Math.ceil(u.watermark / 4096) * 4096;
+    if (start + 4096 > u.pages * 4096) return -1;
+    u.watermark = start + 4096;
+    u.live++;
+    const pa = u.pa + start;
+    const off = pa - this.dram.base;
+    this.dram.u8.fill(0, off, off + 4096);
+    this.l2Charged++;
+    return pa;
+  }
+
+  private freeL2(task: Task, pa: number): void {
+    if (this.pool.contains(pa)) this.pool.release(pa);
+    else if (task.untyped !== null) { task.untyped.live--; this.l2Charged--; }
+  }
+
+  /** L2 tables a mapping of `pages` pages at `vpn` in `task` would need to allocate. */
+  l2Needed(task: Task, vpn: number, pages: number): number {
+    let n = 0;
+    for (let i1 = vpn >>> 10; i1 <= (vpn + pages - 1) >>> 10 && i1 < 1024; i1++) if (task.l2[i1] === 0) n++;
+    return n;
+  }
+
+  /** Can `n` more L2 tables be allocated for `task`? */
+  canAllocL2(task: Task, n: number): boolean {
+    if (n === 0) return true;
+    const u = task.untyped;
+    if (u === null) return this.pool.available >= n;
+    return u.alive && Math.ceil(u.watermark / 4096) * 4096 + n * 4096 <= u.pages * 4096;
   }
 
   /** The leaf PTE of `vpn` in `task`, or 0. */
@@ -215,7 +258,7 @@ export class Vm {
     for (let i = 0; i < 1024; i++) {
       const l2 = task.l2[i];
       if (l2 !== 0) {
-        this.pool.release(l2);
+        this.freeL2(task, l2);
         task.l2[i] = 0;
         this.dram.writeU32(task.root + i * 4, 0);
       }
