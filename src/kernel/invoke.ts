@@ -23,6 +23,7 @@ import { SchedContext } from './objects/schedcontext.ts';
 import type { IrqHandler } from './objects/irq.ts';
 import type { DmaWindowObj } from './objects/dma.ts';
 import type { Kernel } from './kernel.ts';
+import { invokeDebugName } from './debug.ts';
 import { IOMMU_WINDOWS } from '../machine/iommu.ts';
 
 const USER_TOP_VPN = USER_TOP >>> 12;
@@ -37,6 +38,7 @@ export function invoke(k: Kernel, t: Thread, x: Int32Array): number {
   const cap = k.lookup(t, slot);
   if (cap === null) return k.lookupErr(t, slot);
   k.board.clock.cycles += K.COST_INVOKE;
+  if (method === Method.DebugName) return invokeDebugName(k, t, cap, x);
   switch (cap.type) {
     case ObjType.Task: return invokeTask(k, t, cap, method, x);
     case ObjType.Untyped: return invokeUntyped(k, t, cap, method, x);

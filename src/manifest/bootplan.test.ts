@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseManifest } from './validate.ts';
+import { encodeBootPlan, untypedPieces, nameWords } from './bootplan.ts';
+import { generateBootPlanAs, BOOTPLAN_AS_PATH } from './gen-bootplan-as.ts';
+import {
+  BOOTPLAN_MAGIC, PlanHdr, PlanComp, PlanObj, PlanObjKind, PlanGrant, PlanPlace, PlanIrqBind, START_INFO_MAGIC, StartHdr,
+  MemClient, MemClientFlags, NamesAllow, NamesService, SupClient, PLAN_NONE, PlanCompFlags,
+} from '../abi/bootplan.ts';
+import { CompSlot } from '../abi/caps.ts';
+import { expectedCapabilities } from './caps.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const m = parseManifest(readFileSync(new URL('../../manifests/default.json', import.meta.url), 'utf8'), { baseDir: ROOT, checkImages: false });
+const images = m.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 10_000 + i, entry: 0xc000_0000 + i });
+const plan = encodeBootPlan(m, images);
+const dv = new DataView(plan.bytes.buffer);
+const w = (k: number): number => dv.getUint32(k * 4, true);
+const hdr = (k: number): number => w(k);
+const comp = (i: number, f: number): number => w(hdr(PlanHdr.ComponentTable) + i * PlanComp.Words + f);
+const objRec = (i: number, f: number): number => w(hdr(PlanHdr.ObjectTable) + i * PlanObj.Words + f);
+
+function nameAt(k: number): string {
+  const n = w(k);
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode((w(k + 1 + (i >> 2)) >>> (8 * (i & 3))) & 0xff);
+  return s;
+}
+
+test('user/lib/bootplan.ts is generated from src/abi/bootplan.ts and up to date', () => {
+  assert.equal(readFileSync(BOOTPLAN_AS_PATH, 'utf8'), generateBootPlanAs());
+});
+
+test('helpers: untyped pieces, names', () => {
+  assert.deepEqual(untypedPieces(100), [6, 5, 2]);
+  assert.deepEqual(untypedPieces(64), [6]);
+  assert.deepEqual(nameWords('abcde').slice(0, 3), [5, 0x64636261, 0x65]);
+});
+
+test('header and components', () => {
+  assert.equal(hdr(PlanHdr.Magic), BOOTPLAN_MAGIC);
+  assert.equal(hdr(PlanHdr.SizeBytes), plan.bytes.length);
+  assert.equal(hdr(PlanHdr.ComponentCount), 6);
+  assert.equal(hdr(PlanHdr.RootIndex), 0);
+  assert.equal(nameAt(hdr(PlanHdr.ComponentTable) + 5 * PlanComp.Words + PlanComp.Name), 'hello');
+  assert.equal(comp(0, PlanComp.Module), PLAN_NONE);
+  assert.equal(comp(5, PlanComp.Module), 5);
+  assert.equal(comp(5, PlanComp.BudgetTicks), 20000); // 2000 us at 10 MHz
+  assert.equal(comp(5, PlanComp.Priority), 100);
+  assert.equal(comp(1, PlanComp.Flags) & PlanCompFlags.EagerLoad, PlanCompFlags.EagerLoad);
+  const order = Array.from({ length: hdr(PlanHdr.StartOrderCount) }, (_, i) => w(hdr(PlanHdr.StartOrderTable) + i));
+  assert.deepEqual(order, [1, 2, 3, 4, 5]);
+});
+
+test('one grant per expected capability, at the slots of docs/USERLAND.md', () => {
+  const lines = expectedCapabilities(m);
+  assert.equal(hdr(PlanHdr.GrantCount), lines.length);
+  assert.equal(plan.slotOf('hello', 'Task', 'hello'), CompSlot.Task);
+  assert.equal(plan.slotOf('hello', 'Endpoint', 'pager', 6), CompSlot.Memory);
+  assert.equal(plan.slotOf('hello', 'Endpoint', 'names', 6), CompSlot.Names);
+  assert.equal(plan.slotOf('console', 'IoMem', '0x10000000'), 16);
+  assert.equal(plan.slotOf('console', 'IrqHandler', '10'), 17);
+  assert.equal(plan.slotOf('console', 'Notification', 'irq:console'), 18);
+  assert.equal(plan.slotOf('console', 'Endpoint', 'svc:console'), 19);
+  assert.equal(plan.slotOf('memory', 'Endpoint', 'pager'), 16);
+  const g = hdr(PlanHdr.GrantTable);
+  const pagers = Array.from({ length: lines.length }, (_, i) => i).filter((i) => w(g + i * PlanGrant.Words + PlanGrant.Place) === PlanPlace.Pager);
+  assert.equal(pagers.length, 4);
+  assert.equal(hdr(PlanHdr.IrqBindCount), 1);
+  const b = hdr(PlanHdr.IrqBindTable);
+  assert.equal(objRec(w(b + PlanIrqBind.Irq), PlanObj.Kind), PlanObjKind.IrqHandler);
+  assert.equal(w(b + PlanIrqBind.Badge), 1);
+});
+
+test('start information of the memory manager, the name service and the supervisor', () => {
+  const page = (ci: number): ((k: number) => number) => {
+    const o = comp(ci, PlanComp.StartInfoObj);
+    assert.equal(objRec(o, PlanObj.Kind), PlanObjKind.StartInfo);
+    const base = objRec(o, PlanObj.P0);
+    return (k) => w(base + k);
+  };
+  const mm = page(1);
+  assert.equal(mm(StartHdr.Magic), START_INFO_MAGIC);
+  assert.equal(mm(StartHdr.Endpoint), 16);
+  assert.equal(mm(StartHdr.EntryCount), 5);
+  const e = (i: number, f: number): number => mm(mm(StartHdr.EntryTable) + i * MemClient.Words + f);
+  assert.equal(e(0, MemClient.Flags), MemClientFlags.Self | MemClientFlags.EagerLoaded);
+  assert.equal(e(0, MemClient.TaskSlot), CompSlot.Task);
+  assert.equal(e(0, MemClient.UntypedSlot), 17);
+  assert.equal(e(4, MemClient.Badge), 6);
+  assert.equal(e(4, MemClient.QuotaPages), 128);
+  assert.equal(e(4, MemClient.TaskSlot), plan.slotOf('memory', 'Task', 'hello'));
+  assert.equal(e(4, MemClient.ImageSlot), plan.slotOf('memory', 'Frame', 'image:hello'));
+  assert.equal(e(4, MemClient.ImageFrames), 3);
+  assert.equal(e(4, MemClient.ImageBytes), 10_005);
+  const names = page(3);
+  assert.equal(names(StartHdr.EntryCount), 1);
+  const a = names(StartHdr.EntryTable);
+  assert.equal(names(a + NamesAllow.ClientBadge), 6);
+  assert.equal(names(a + NamesAllow.EndpointSlot), plan.slotOf('names', 'Endpoint', 'svc:console', 6));
+  assert.equal(names(a + NamesAllow.Service), 0);
+  assert.equal(names(StartHdr.Entry2Count), 1);
+  assert.equal(names(names(StartHdr.Entry2Table) + NamesService.ProviderBadge), 5);
+  const sup = page(2);
+  const s = sup(StartHdr.EntryTable);
+  assert.equal(sup(StartHdr.EntryCount), 1);
+  assert.equal(sup(s + SupClient.Badge), 5);
+  assert.equal(sup(s + SupClient.ThreadSlot), plan.slotOf('supervisor', 'Thread', 'console'));
+  assert.equal(sup(s + SupClient.EntryPc), 0xc000_0004);
+  assert.equal(sup(s + SupClient.MaxRestarts), 3);
+});
