@@ -65,8 +65,12 @@ export interface ModuleInfo {
   m: WasmModule;
   /** Canonical signature id of each type index (structurally equal types share an id). */
   sigIds: number[];
-  /** Import call numbers by function index (imports only). */
+  /** Import call numbers by function index (imports only; not the intrinsics). */
   importCalls: Map<number, number>;
+  /** Imports that are `l4` system calls: the stub saves a1..a6 to RtData.SysRes. */
+  sysImports: Set<number>;
+  /** Imports that are `l4` intrinsics (inline code, function.ts). */
+  intrinsics: Map<number, Intrinsic>;
   /** Byte offset of each global from DATA_BASE. */
   globalOffsets: number[];
   /** Address of the table (call_indirect) in read-only data. */
@@ -87,9 +91,13 @@ export interface ModuleInfo {
 const HEAVY_OPS = new Set([0x10, 0x11, 0x40, 0xfc08, 0xfc0a, 0xfc0b, 0x7f, 0x80, 0x81, 0x82,
   0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0xfc04, 0xfc05, 0xfc06, 0xfc07]);
 
-/** True when the function makes no calls (no wasm call and no heavy runtime routine). */
-function isLeaf(code: Instr[]): boolean {
-  for (const ins of code) if (HEAVY_OPS.has(ins.op)) return false;
+/** The `l4` intrinsics: `res(i)` (a_i of the last system call), `peek(addr)`, `poke(addr, v)`. */
+export type Intrinsic = 'res' | 'peek' | 'poke';
+
+/** True when the function makes no calls (no wasm call and no heavy runtime routine; an
+ *  intrinsic is inline code, not a call). */
+function isLeaf(code: Instr[], intrinsics: ReadonlyMap<number, Intrinsic>): boolean {
+  for (const ins of code) if (HEAVY_OPS.has(ins.op) && !(ins.op === 0x10 && intrinsics.has(ins.a))) return false;
   return true;
 }
 
@@ -141,7 +149,7 @@ export class FnGen {
     const body = m.bodies[fnIndex - m.numImportedFuncs];
     this.code = body.code;
     this.localTypes = [...this.type.params, ...body.locals];
-    this.leaf = isLeaf(body.code);
+    this.leaf = isLeaf(body.code, mi.intrinsics);
     const ra = allocateLocals(this.type, this.localTypes, body.code, this.leaf);
     this.homes = ra.homes;
     this.readLocals = ra.read;

@@ -7,8 +7,15 @@ import assert from 'node:assert/strict';
 import { wasm2rv } from './compile.ts';
 import { compareRuns, runInV8, runOnMachine } from './diff-harness.ts';
 import { HostEnv } from './host-env.ts';
+import { DATA_BASE } from '../../abi/layout.ts';
+import { MemProto, RtData } from '../../abi/runtime.ts';
+import { Sys } from '../../abi/sys.ts';
+import { Err } from '../../abi/errors.ts';
+import { BOOTINFO_MAGIC, BootInfo, CompSlot } from '../../abi/caps.ts';
+import { msgInfo } from '../../abi/message.ts';
 
 const I32 = 0x7f;
+const F64 = 0x7c;
 
 function leb(n: number): number[] {
   const out: number[] = [];
@@ -27,7 +34,7 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 interface Fn { type: number; locals?: number[]; body: number[]; name: string }
 
 /** A module with one memory (pages), an optional table, and functions all exported by name. */
-function build(types: [number[], number[]][], funcs: Fn[], opts: { pages?: number; maxPages?: number; table?: number[]; tableSize?: number; imports?: [string, string, number][] } = {}): Uint8Array {
+function build(types: [number[], number[]][], funcs: Fn[], opts: { pages?: number; maxPages?: number; table?: number[]; tableSize?: number; imports?: [string, string, number][]; data?: [number, number[]][] } = {}): Uint8Array {
   const imports = opts.imports ?? [];
   const b: number[] = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
   b.push(...section(1, vec(types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
@@ -42,12 +49,14 @@ function build(types: [number[], number[]][], funcs: Fn[], opts: { pages?: numbe
     const body = [...vec((f.locals ?? []).map((t) => [1, t])), ...f.body, 0x0b];
     return [...uleb(body.length), ...body];
   }))));
+  if (opts.data) b.push(...section(11, vec(opts.data.map(([off, bytes]) => [0, 0x41, ...leb(off), 0x0b, ...vec(bytes.map((x) => [x]))]))));
   const names = vec(funcs.map((f, i) => [...uleb(imports.length + i), ...str(f.name)]));
   b.push(...section(0, [...str('name'), 1, ...uleb(names.length), ...names]));
   return new Uint8Array(b);
 }
 
 const c32 = (v: number): number[] => [0x41, ...leb(v)];
+const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 // Types: 0 [] -> [i32], 1 [i32] -> [i32], 2 [] -> [], 3 [i32 i32] -> [i32]
 const TYPES: [number[], number[]][] = [[[], [I32]], [[I32], [I32]], [[], []], [[I32, I32], [I32]]];
@@ -129,12 +138,153 @@ test('unsupported opcodes are rejected with the feature, function and offset', (
   assert.throws(() => wasm2rv(atomics), /unsupported opcode 0xfe \(threads\) in function 0 'a'/);
 });
 
-test('unresolved imports are build errors naming the import; l4 imports use the syscall table', () => {
+test('unresolved imports are build errors naming the import; l4 imports are the system calls of src/abi', () => {
   const mod = build(TYPES, [{ name: 'f', type: 0, body: [...c32(1), 0x10, 0] }], { imports: [['l4', 'yield', 1]] });
-  assert.throws(() => wasm2rv(mod), /unresolved import 'l4\.yield'/);
-  assert.doesNotThrow(() => wasm2rv(mod, { syscalls: { yield: 7 } }));
+  assert.doesNotThrow(() => wasm2rv(mod));
+  const bogus = build(TYPES, [{ name: 'f', type: 0, body: [...c32(1), 0x10, 0] }], { imports: [['l4', 'bogus', 1]] });
+  assert.throws(() => wasm2rv(bogus), /unresolved import 'l4\.bogus' \(function 0\): not a system call \(call, send, nbsend, recv, nbrecv, reply, replyrecv, yield, invoke, debugputc\)/);
+  assert.doesNotThrow(() => wasm2rv(bogus, { syscalls: { bogus: 0x77 } }));
   const other = build(TYPES, [{ name: 'f', type: 2, body: [] }], { imports: [['wasi', 'fd_write', 1]] });
   assert.throws(() => wasm2rv(other), /unresolved import 'wasi\.fd_write'/);
+  // Signatures: intrinsics exactly, system calls i32 only.
+  const T: [number[], number[]][] = [[[I32, I32], [I32]], [[F64], [I32]], [[I32], []], [[], []]];
+  const withImport = (name: string, type: number): Uint8Array => build(T, [{ name: 'f', type: 3, body: [] }], { imports: [['l4', name, type]] });
+  assert.throws(() => wasm2rv(withImport('res', 0)), /import 'l4\.res' has type \(i32, i32\) -> i32, but the intrinsic is \(i32\) -> i32/);
+  assert.throws(() => wasm2rv(withImport('peek', 2)), /import 'l4\.peek' has type \(i32\) -> void, but the intrinsic is \(i32\) -> i32/);
+  assert.throws(() => wasm2rv(withImport('poke', 2)), /import 'l4\.poke' has type \(i32\) -> void, but the intrinsic is \(i32, i32\) -> void/);
+  assert.throws(() => wasm2rv(withImport('call', 1)), /import 'l4\.call' has type \(f64\) -> i32: a system call takes at most 7 i32 parameters/);
+  assert.doesNotThrow(() => wasm2rv(withImport('debugputc', 2)));
+  assert.doesNotThrow(() => wasm2rv(withImport('yield', 3)));
+});
+
+// l4 imports: 0 invoke (7 x i32 -> i32), 1 res, 2 peek, 3 poke, 4 debugputc (i32 -> i32).
+const L4_TYPES: [number[], number[]][] = [
+  [[I32, I32, I32, I32, I32, I32, I32], [I32]], [[I32], [I32]], [[I32, I32], []], [[], [I32]],
+];
+const L4_IMPORTS: [string, string, number][] = [['l4', 'invoke', 0], ['l4', 'res', 1], ['l4', 'peek', 1], ['l4', 'poke', 2], ['l4', 'debugputc', 1]];
+
+test('l4 system calls: a0..a6, a7 = number, ecall, a1..a6 kept for l4.res; intrinsics inline', () => {
+  const funcs: Fn[] = [
+    // sys() = invoke(1..7) + weighted() + debugputc('!')
+    { name: 'sys', type: 3, body: [
+      ...c32(1), ...c32(2), ...c32(3), ...c32(4), ...c32(5), ...c32(6), ...c32(7), 0x10, 0,
+      0x10, 6, 0x6a, // + weighted()
+      ...c32(0x21), 0x10, 4, 0x6a,
+    ] },
+    // weighted() = res(1) + 10 * res(2) + 100 * res(6) (constant indices)
+    { name: 'weighted', type: 3, body: [
+      ...c32(1), 0x10, 1, ...c32(2), 0x10, 1, ...c32(10), 0x6c, 0x6a, ...c32(6), 0x10, 1, ...c32(100), 0x6c, 0x6a,
+    ] },
+    // dyn(i) = res(i) with a run-time index
+    { name: 'dyn', type: 1, body: [0x20, 0, 0x10, 1] },
+    // mem(addr, v): poke(addr, v), then peek(addr) + 1
+    { name: 'mem', type: 4, body: [0x20, 0, 0x20, 1, 0x10, 3, 0x20, 0, 0x10, 2, ...c32(1), 0x6a] },
+    // pk(addr) = peek(addr)
+    { name: 'pk', type: 1, body: [0x20, 0, 0x10, 2] },
+  ];
+  const mod = build([...L4_TYPES, [[I32, I32], [I32]]], funcs, { imports: L4_IMPORTS });
+  const { elf } = wasm2rv(mod);
+  const seen: number[][] = [];
+  const env = new HostEnv(elf, { hostCalls: new Map([[Sys.Invoke, (e: HostEnv) => {
+    const x = e.board.hart.x;
+    seen.push([...x.slice(10, 18)]);
+    x[10] = 0x40;
+    for (let i = 1; i <= 6; i++) x[10 + i] = i * 3;
+  }]]) });
+  assert.equal(env.init().kind, 'return');
+  const r = env.invoke('sys', [], [I32], []);
+  assert.equal(r.outcome.kind, 'return');
+  assert.deepEqual(seen, [[1, 2, 3, 4, 5, 6, 7, Sys.Invoke]]);
+  assert.equal(env.output, '!');
+  // 0x40 + (3 + 10*6 + 100*18) + 0 (debugputc returns Ok; its a1..a6 replace the saved ones)
+  assert.equal(r.value, 0x40 + 3 + 60 + 1800);
+  // A run-time index reads the same words; out of range gives 0.
+  for (let i = 0; i <= 8; i++) {
+    const v = env.invoke('dyn', [I32], [I32], [i]).value;
+    assert.equal(v, i >= 1 && i <= 6 ? env.readU32(DATA_BASE + RtData.SysRes + 4 * (i - 1)) | 0 : 0, `res(${i})`);
+  }
+  for (const i of [-1, 0x7fffffff, -0x80000000, 7, 100]) assert.equal(env.invoke('dyn', [I32], [I32], [i]).value, 0, `res(${i})`);
+  // peek/poke: linear memory and the runtime data, any address under the MMU.
+  assert.equal(env.invoke('mem', [I32, I32], [I32], [0x100, 41]).value, 42);
+  assert.equal(env.readU32(0x100), 41);
+  assert.equal(env.invoke('mem', [I32, I32], [I32], [DATA_BASE + RtData.StartArg, 6]).value, 7);
+  assert.equal(env.invoke('pk', [I32], [I32], [DATA_BASE + RtData.MemSize]).value, 65536);
+  const bad = env.invoke('pk', [I32], [I32], [0x9000_0000 | 0]);
+  assert.equal(bad.outcome.kind, 'trap');
+  assert.equal(bad.outcome.kind === 'trap' && bad.outcome.report.kind, 'fault');
+  const ro = env.invoke('mem', [I32, I32], [I32], [0xc000_0000 | 0, 1]); // code is execute-only
+  assert.equal(ro.outcome.kind === 'trap' && ro.outcome.report.kind, 'fault');
+});
+
+test('res with constant indices and after a plain system call', () => {
+  const funcs: Fn[] = [
+    { name: 'r', type: 3, body: [...c32(0x21), 0x10, 4, 0x1a, ...c32(0), 0x10, 1, ...c32(7), 0x10, 1, 0x6a, ...c32(3), 0x10, 1, 0x6a] },
+  ];
+  const mod = build(L4_TYPES, funcs, { imports: L4_IMPORTS });
+  const env = new HostEnv(wasm2rv(mod).elf, { hostCalls: new Map([[Sys.DebugPutc, (e: HostEnv) => {
+    const x = e.board.hart.x;
+    x[10] = 0;
+    x[13] = 77; // a3
+  }]]) });
+  env.init();
+  assert.equal(env.invoke('r', [], [I32], []).value, 77);
+});
+
+test('memory.grow: bookkeeping within MemReserved, the Grow protocol beyond it', () => {
+  // grow(n) = memory.grow(n); size() = memory.size
+  const funcs: Fn[] = [
+    { name: 'grow', type: 1, body: [0x20, 0, 0x40, 0] },
+    { name: 'size', type: 3, body: [0x3f, 0] },
+  ];
+  const mod = build(L4_TYPES, funcs, { pages: 1, maxPages: 8 });
+  const { elf } = wasm2rv(mod);
+  const calls: number[][] = [];
+  const env = new HostEnv(elf, {});
+  env.init();
+  assert.equal(env.readU32(DATA_BASE + RtData.MemReserved), 16); // 4 KiB pages
+  assert.equal(env.readU32(DATA_BASE + RtData.MemMax), 8 * 65536);
+  assert.equal(env.invoke('grow', [I32], [I32], [0]).value, 1);
+  assert.equal(env.memoryCalls, 0);
+  assert.equal(env.invoke('grow', [I32], [I32], [2]).value, 1);
+  assert.equal(env.memoryCalls, 1);
+  assert.equal(env.memPages, 3);
+  assert.equal(env.invoke('grow', [I32], [I32], [6]).value, -1); // beyond the maximum: no IPC
+  assert.equal(env.memoryCalls, 1);
+  assert.equal(env.invoke('grow', [I32], [I32], [-1]).value, -1);
+  assert.equal(env.invoke('size', [], [I32], []).value, 3);
+  // A memory manager that refuses (reply MR0 = NoMemory), or a failing Call (a0 != 0).
+  for (const [a0, mr0] of [[0, Err.NoMemory], [Err.EmptySlot, 0]]) {
+    const e2 = new HostEnv(elf, { hostCalls: new Map([[Sys.Call, (e: HostEnv) => {
+      const x = e.board.hart.x;
+      calls.push([...x.slice(10, 18)]);
+      x[10] = a0;
+      x[12] = mr0;
+    }]]) });
+    e2.init();
+    assert.equal(e2.invoke('grow', [I32], [I32], [2]).value, -1);
+    assert.equal(e2.invoke('size', [], [I32], []).value, 1);
+  }
+  assert.deepEqual(calls[0], [CompSlot.Memory, msgInfo(MemProto.Grow, 3), 2, 1, 8, calls[0][5], 0, Sys.Call]);
+  // With a BootInfo start argument, MemReserved = BootInfo.LinearPages (4 KiB pages): no IPC
+  // for whole wasm pages below it.
+  const bootInfo = (linearPages: number): [number, number[]][] => [[0x200, [...u32(BOOTINFO_MAGIC), ...new Array(4 * (BootInfo.LinearPages - 1)).fill(0), ...u32(linearPages)]]];
+  const e3 = new HostEnv(wasm2rv(build(L4_TYPES, funcs, { pages: 1, maxPages: 8, data: bootInfo(80) })).elf, { startArg: 0x200 });
+  e3.init();
+  assert.equal(e3.readU32(DATA_BASE + RtData.StartArg), 0x200);
+  assert.equal(e3.readU32(DATA_BASE + RtData.MemReserved), 80);
+  assert.equal(e3.invoke('grow', [I32], [I32], [4]).value, 1);
+  assert.equal(e3.memoryCalls, 0);
+  assert.equal(e3.invoke('size', [], [I32], []).value, 5);
+  const e5 = new HostEnv(wasm2rv(build(L4_TYPES, funcs, { pages: 1, maxPages: 8, data: bootInfo(79) })).elf, { startArg: 0x200 });
+  e5.init();
+  assert.equal(e5.invoke('grow', [I32], [I32], [3]).value, 1);
+  assert.equal(e5.memoryCalls, 0);
+  assert.equal(e5.invoke('grow', [I32], [I32], [1]).value, 4); // page 5 is not whole below 79
+  assert.equal(e5.memoryCalls, 1);
+  // A start argument that is not BootInfo leaves the initial size.
+  const e4 = new HostEnv(wasm2rv(build(L4_TYPES, funcs, { pages: 1, maxPages: 8, data: bootInfo(80) })).elf, { startArg: 0x204 });
+  e4.init();
+  assert.equal(e4.readU32(DATA_BASE + RtData.MemReserved), 16);
 });
 
 test('malformed modules are rejected', () => {

@@ -13,16 +13,33 @@
 
 import { writeElf32, type ElfSegmentInput, type ElfSymbol } from '../../abi/elf.ts';
 import * as E from '../rv32/encode.ts';
-import { CODE_BASE, DATA_BASE, LINEAR_MAX, RODATA_BASE } from '../../abi/layout.ts';
+import { CODE_BASE, DATA_BASE, LINEAR_MAX, PAGE_SIZE, RODATA_BASE } from '../../abi/layout.ts';
 import type { ModuleInfo } from './codegen.ts';
 import { decodeModule } from './decode.ts';
 import { compileFunction } from './function.ts';
-import { F32, F64, I32, I64, funcName, valTypeName, type WasmModule } from './module.ts';
+import { F32, F64, I32, I64, funcName, valTypeName, type FuncType, type ValType, type WasmModule } from './module.ts';
 import { entryRoutines, helperRoutines } from './runtime.ts';
 import { encodeTrapTable, type TrapEntry } from './traps.ts';
 import { validateModule } from './validate.ts';
-import { DATA_GLOBALS, DATA_MEMMAX, DATA_MEMSIZE } from './regs.ts';
+import { DATA_GLOBALS, DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE } from './regs.ts';
 import { ENV_CALLS } from './sysno.ts';
+import { Sys } from '../../abi/sys.ts';
+import type { Intrinsic } from './codegen.ts';
+
+/** The `l4` system-call imports: the lower-cased keys of Sys. */
+export const L4_SYSCALLS: ReadonlyMap<string, number> = new Map(Object.entries(Sys).map(([k, v]) => [k.toLowerCase(), v]));
+
+/** The `l4` intrinsics (inline code, no ecall) and their wasm types. */
+const INTRINSICS: Readonly<Record<string, { params: ValType[]; results: ValType[]; text: string }>> = {
+  res: { params: [I32], results: [I32], text: '(i32) -> i32' },
+  peek: { params: [I32], results: [I32], text: '(i32) -> i32' },
+  poke: { params: [I32, I32], results: [], text: '(i32, i32) -> void' },
+};
+
+function sameSig(t: FuncType, params: ValType[], results: ValType[]): boolean {
+  return t.params.length === params.length && t.params.every((p, i) => p === params[i]) &&
+    t.results.length === results.length && t.results.every((r, i) => r === results[i]);
+}
 
 export const TRAPS_BASE = RODATA_BASE + 0x0200_0000;
 export const FUNCS_BASE = RODATA_BASE + 0x0300_0000;
@@ -34,7 +51,7 @@ export const FUNC_HAS_FRAME = 1;
 export class Wasm2rvError extends Error {}
 
 export interface CompileOptions {
-  /** System-call numbers of the `l4` imports, by name (from src/abi once it exists). */
+  /** Override of system-call numbers of `l4` imports, by name (default: src/abi/sys.ts Sys). */
   syscalls?: Readonly<Record<string, number>>;
   /** More host calls, by "module.name" (the fuzzer's logging imports). */
   hostCalls?: Readonly<Record<string, number>>;
@@ -59,15 +76,37 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   validateModule(m);
   const fail = (msg: string): never => { throw new Wasm2rvError(`wasm2rv: ${msg}`); };
 
-  // Imports: functions only; `l4.*` from the syscall table, `env.*` from the runtime set.
+  // Imports: functions only. `l4.*`: the kernel's system calls by the lower-cased key of Sys
+  // (src/abi/sys.ts) and the intrinsics res/peek/poke; `env.*`: the runtime calls (src/abi/runtime.ts).
   const importCalls = new Map<number, number>();
+  const sysImports = new Set<number>();
+  const intrinsics = new Map<number, Intrinsic>();
   let fi = 0;
   for (const imp of m.imports) {
     const full = `${imp.module}.${imp.name}`;
     if (imp.desc.kind !== 'func') fail(`unresolved import '${full}' (${imp.desc.kind} imports are not supported: the module must define its own ${imp.desc.kind})`);
-    const num = imp.module === 'l4' ? opts.syscalls?.[imp.name] : (opts.hostCalls?.[full] ?? ENV_CALLS[full]);
-    if (num === undefined) fail(`unresolved import '${full}' (function ${fi})`);
     const sig = m.types[m.funcTypes[fi]];
+    const sigText = `(${sig.params.map(valTypeName).join(', ')}) -> ${sig.results.length ? valTypeName(sig.results[0]) : 'void'}`;
+    if (imp.module === 'l4') {
+      const intr = INTRINSICS[imp.name];
+      if (intr !== undefined) {
+        if (!sameSig(sig, intr.params, intr.results)) fail(`import '${full}' has type ${sigText}, but the intrinsic is ${intr.text}`);
+        intrinsics.set(fi, imp.name as Intrinsic);
+        fi++;
+        continue;
+      }
+      const num = opts.syscalls?.[imp.name] ?? L4_SYSCALLS.get(imp.name);
+      if (num === undefined) fail(`unresolved import '${full}' (function ${fi}): not a system call (${[...L4_SYSCALLS.keys()].join(', ')}) nor an intrinsic (res, peek, poke)`);
+      if (sig.params.length > 7 || sig.params.some((p) => p !== I32) || sig.results.length > 1 || (sig.results.length === 1 && sig.results[0] !== I32)) {
+        fail(`import '${full}' has type ${sigText}: a system call takes at most 7 i32 parameters and returns i32 or nothing`);
+      }
+      importCalls.set(fi, num!);
+      sysImports.add(fi);
+      fi++;
+      continue;
+    }
+    const num = opts.hostCalls?.[full] ?? ENV_CALLS[full];
+    if (num === undefined) fail(`unresolved import '${full}' (function ${fi})`);
     let ints = 0;
     for (const p of sig.params) ints += p === I64 ? 2 : p === I32 ? 1 : 0;
     if (ints > 7 || sig.params.filter((p) => p === F32 || p === F64).length > 8) fail(`import '${full}' has too many parameters for a system call (at most 7 integer words and 8 floats)`);
@@ -129,7 +168,7 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   });
 
   const mi: ModuleInfo = {
-    m, sigIds, importCalls, globalOffsets, tableAddr, tableSize, passive,
+    m, sigIds, importCalls, sysImports, intrinsics, globalOffsets, tableAddr, tableSize, passive,
     constPool: new Map(), constPoolBase: CONSTS_BASE, constPoolBytes: [], minMemBytes: memBytes,
     countOps: opts.countOps ?? false,
   };
@@ -192,9 +231,11 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   }
 
   // Data: runtime variables, globals, dropped flags.
-  const data = new DataView(new ArrayBuffer(Math.max(dataOff, 16)));
+  const data = new DataView(new ArrayBuffer(Math.max(dataOff, DATA_GLOBALS)));
   data.setUint32(DATA_MEMSIZE, memBytes, true);
-  data.setUint32(DATA_MEMMAX, memMax, true);
+  data.setUint32(DATA_MEMMAX, memMax * 65536, true);
+  // In 4 KiB pages, as BootInfo.LinearPages, which _start puts here when it is given BootInfo.
+  data.setUint32(DATA_MEMRESERVED, memMin * (65536 / PAGE_SIZE), true);
   m.globals.forEach((gl, i) => {
     if (gl.init.kind !== 'const') fail(`global ${i}: initializers from imported globals are not supported`);
     const init = gl.init as { lo: number; hi: number };

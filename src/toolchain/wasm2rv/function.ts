@@ -5,14 +5,14 @@
 // emits nothing: only the block structure is followed until the enclosing end/else.
 
 import * as E from '../rv32/encode.ts';
-import { FnGen, K_LOCAL, type FnCode, type ModuleInfo } from './codegen.ts';
+import { FnGen, I32, K_CONST, K_LOCAL, type FnCode, type Intrinsic, type ModuleInfo } from './codegen.ts';
 import { funcName } from './module.ts';
 import { opName } from './opcodes.ts';
 import { genI32 } from './ops-int.ts';
 import { genI64 } from './ops-i64.ts';
 import { genFloat } from './ops-float.ts';
 import { genMem } from './ops-mem.ts';
-import { DATA_OPCOUNT, RA, T0, T1, T2, TP } from './regs.ts';
+import { DATA_OPCOUNT, DATA_SYSRES, RA, T0, T1, T2, TP } from './regs.ts';
 
 /** Generate function `fnIndex` (a defined function). */
 export function compileFunction(mi: ModuleInfo, fnIndex: number): FnCode {
@@ -133,14 +133,77 @@ function callDirect(g: FnGen, f: number): void {
   const m = g.mi.m;
   const sig = m.types[m.funcTypes[f]];
   if (f < m.numImportedFuncs) {
+    const intr = g.mi.intrinsics.get(f);
+    if (intr !== undefined) { intrinsic(g, intr); return; }
     const num = g.mi.importCalls.get(f)!;
+    const isSys = g.mi.sysImports.has(f);
     g.call(sig, () => {
       g.asm.li(17, num); // a7 = call number
       g.asm.emit(E.ecall());
+      // An `l4` system call: keep a1..a6 for l4.res (RtData.SysRes).
+      if (isSys) for (let i = 1; i <= 6; i++) g.asm.emit(E.sw(10 + i, TP, DATA_SYSRES - 0x800 + 4 * (i - 1)));
     });
     return;
   }
   g.call(sig, () => g.asm.call(f));
+}
+
+/**
+ * The `l4` intrinsics, inline (docs/WASM2RV.md "l4 imports"):
+ *   res(i)        a_i as the last system call returned it, i = 1..6 (RtData.SysRes); any other
+ *                 i gives 0 (the index is bounded: the load never leaves the block)
+ *   peek(addr)    lw from any user address (the MMU checks it like any load)
+ *   poke(addr, v) sw to any user address
+ * They are not trap sites: a fault there is an ordinary fault of the program, not a wasm trap.
+ */
+function intrinsic(g: FnGen, kind: Intrinsic): void {
+  const a = g.asm;
+  switch (kind) {
+    case 'res': {
+      const v = g.pop();
+      if (v.k === K_CONST) {
+        const d = g.dest(I32);
+        const i = v.a | 0;
+        if (i >= 1 && i <= 6) a.emit(E.lw(d.r, TP, DATA_SYSRES - 0x800 + 4 * (i - 1)));
+        else a.li(d.r, 0);
+        g.done(d);
+        return;
+      }
+      // Registers first (allocation may spill through t0), then t0/t1 hold the index and mask.
+      const d = g.dest(I32);
+      const r = g.reg(v);
+      a.emit(E.addi(T0, r, -1));
+      a.emit(E.sltiu(T1, T0, 6)); // 1 when 1 <= i <= 6
+      a.emit(E.sub(T1, 0, T1)); // all ones when valid
+      a.emit(E.and(T0, T0, T1)); // index, or 0
+      a.emit(E.slli(T0, T0, 2));
+      a.emit(E.add(T0, T0, TP));
+      a.emit(E.lw(d.r, T0, DATA_SYSRES - 0x800));
+      a.emit(E.and(d.r, d.r, T1));
+      g.free(v);
+      g.done(d);
+      return;
+    }
+    case 'peek': {
+      const v = g.pop();
+      const d = g.dest(I32);
+      const r = g.reg(v);
+      a.emit(E.lw(d.r, r, 0));
+      g.free(v);
+      g.done(d);
+      return;
+    }
+    case 'poke': {
+      const val = g.pop();
+      const addr = g.pop();
+      const rv = g.reg(val);
+      const ra = g.reg(addr);
+      a.emit(E.sw(rv, ra, 0));
+      g.free(val);
+      g.free(addr);
+      return;
+    }
+  }
 }
 
 /**

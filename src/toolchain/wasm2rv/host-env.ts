@@ -5,19 +5,29 @@
 //     region after linear memory and below the stack are guards);
 //   - runs the program in U-mode with `hart.trapHandler` attached (privileged spec 10.3 Sv32,
 //     3.1.6 privilege; the handler replaces trap vectoring, see src/machine/hart.ts);
-//   - implements the runtime ecalls (sysno.ts) and AssemblyScript's `env` imports;
+//   - implements the runtime ecalls (src/abi/runtime.ts RtCall) and AssemblyScript's `env`
+//     imports, and of the kernel's system calls only what a lone program needs: DebugPutc, and
+//     a Call on CompSlot.Memory with label MemProto.Grow, answered as the memory manager would
+//     (it maps the pages at once) - the memory.grow protocol of the compiled runtime; it maps
+//     a UTCB page at UTCB_BASE, as the kernel does for a component's first thread. Every
+//     other system call stops the run with a fault unless a test supplies it (`hostCalls`);
 //   - turns every other trap into a fault report: the wasm trap kind from the trap-site table,
 //     the function and wasm offset, and a backtrace along the frame-pointer chain.
-// The boundary to the program is the ELF plus the ecall numbers in sysno.ts: nothing else.
+// The boundary to the program is the ELF plus the ecall ABI of src/abi: nothing else.
 
 import { Board } from '../../machine/board.ts';
 import { DRAM_BASE } from '../../machine/memory.ts';
 import * as C from '../../machine/csr.ts';
 import { PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from '../../machine/sv32.ts';
 import { parseElf32, type ElfImage } from '../../abi/elf.ts';
-import { PAGE_SIZE, STACK_SIZE, STACK_TOP, LINEAR_MAX, GUARD_SIZE, CODE_BASE } from '../../abi/layout.ts';
+import { PAGE_SIZE, STACK_SIZE, STACK_TOP, LINEAR_MAX, GUARD_SIZE, CODE_BASE, UTCB_BASE } from '../../abi/layout.ts';
 import { lookupTrap, TRAP_MESSAGES, type TrapKind } from './traps.ts';
-import { ENV_CALLS, FUZZ_CALLS, SYS_EXIT, SYS_MEMORY_GROW, SYS_RETURN } from './sysno.ts';
+import { ENV_CALLS, FUZZ_CALLS, SYS_EXIT, SYS_RETURN } from './sysno.ts';
+import { Sys } from '../../abi/sys.ts';
+import { CompSlot } from '../../abi/caps.ts';
+import { Err } from '../../abi/errors.ts';
+import { MemProto } from '../../abi/runtime.ts';
+import { MSGINFO_LABEL_SHIFT, msgInfo } from '../../abi/message.ts';
 import { FUNC_ENTRY_SIZE, FUNC_HAS_FRAME, FUNCS_BASE, TRAPS_BASE } from './compile.ts';
 import { F32, F64, I64, type ValType } from './module.ts';
 
@@ -29,8 +39,12 @@ export interface HostEnvOptions {
   /** Value `env.seed` returns (default 42: deterministic runs). */
   seed?: number;
   dramSize?: number;
-  /** Extra host calls by number (the fuzzer's logging imports). */
-  hostCalls?: Map<number, (env: HostEnv) => void>;
+  /** a0 at `_start` / `__wasm2rv_init` (default 0, as for a component; the kernel gives the
+   *  root task the BootInfo address). */
+  startArg?: number;
+  /** Extra host calls by number (the fuzzer's logging imports; tests may also stand in for
+   *  the kernel's system calls, which are looked up here first). */
+  hostCalls?: Map<number, (env: HostEnv) => void | boolean>;
 }
 
 export interface Frame {
@@ -74,6 +88,8 @@ export class HostEnv {
   /** Virtual page number -> DRAM offset of the page (for host reads of user memory). */
   private readonly pages = new Map<number, number>();
   memPages = 0;
+  /** memory.grow requests that reached the memory manager (the host) through IPC. */
+  memoryCalls = 0;
   private outcome: Outcome | null = null;
   private readonly traps: Uint8Array;
   private readonly funcs: DataView;
@@ -97,6 +113,8 @@ export class HostEnv {
       if (s.vaddr === 0) this.memPages = s.memsz / 65536;
     }
     for (let va = STACK_TOP - STACK_SIZE; va < STACK_TOP; va += PAGE_SIZE) this.map(va, PTE_R | PTE_W);
+    // The thread's UTCB, where the kernel would map it for the first thread of a component.
+    this.map(UTCB_BASE, PTE_R | PTE_W);
     const seg = (base: number): Uint8Array => this.image.segments.find((s) => s.vaddr === base)?.data ?? new Uint8Array(0);
     this.traps = seg(TRAPS_BASE);
     const f = seg(FUNCS_BASE);
@@ -225,6 +243,7 @@ export class HostEnv {
     const x = this.board.hart.x;
     x.fill(0);
     x[2] = STACK_TOP;
+    x[10] = this.opts.startArg ?? 0;
   }
 
   /**
@@ -307,23 +326,37 @@ export class HostEnv {
   private ecall(num: number): void {
     const hart = this.board.hart;
     const x = hart.x;
+    if (num < 16) {
+      const h = this.opts.hostCalls?.get(num);
+      // A stand-in for a system call may decline (return false): the host handles it then.
+      if (h !== undefined && h(this) !== false) return;
+    }
     switch (num) {
       case SYS_EXIT: this.stop({ kind: 'exit', status: x[10] }); return;
       case SYS_RETURN: this.stop({ kind: 'return' }); return;
-      case SYS_MEMORY_GROW: {
-        const delta = x[10] >>> 0;
-        const max = x[11] >>> 0;
-        const old = this.memPages;
-        if (old + delta > max || (delta * 65536 > this.board.dram.size - (this.nextPage - DRAM_BASE) - 0x10_0000)) {
-          x[10] = -1;
-          return;
+      case Sys.Call: {
+        // The memory manager's side of memory.grow (src/abi/runtime.ts MemProto).
+        if (x[10] !== CompSlot.Memory || (x[11] >>> MSGINFO_LABEL_SHIFT) !== MemProto.Grow) break;
+        const delta = x[12] >>> 0;
+        const cur = x[13] >>> 0;
+        const max = x[14] >>> 0;
+        const free = this.board.dram.size - (this.nextPage - DRAM_BASE) - 0x10_0000;
+        let err: number = Err.Ok;
+        if (cur + delta > max || delta * 65536 > free) err = Err.NoMemory;
+        else {
+          for (let va = cur * 65536; va < (cur + delta) * 65536; va += PAGE_SIZE) if (!this.pages.has(va >>> 12)) this.map(va, PTE_R | PTE_W);
+          this.memPages = cur + delta;
         }
-        for (let va = old * 65536; va < (old + delta) * 65536; va += PAGE_SIZE) this.map(va, PTE_R | PTE_W);
-        this.memPages = old + delta;
-        x[10] = old;
-        x[11] = this.memPages * 65536;
+        this.memoryCalls++;
+        x[10] = Err.Ok;
+        x[11] = msgInfo(0, 1);
+        x[12] = err;
         return;
       }
+      case Sys.DebugPutc:
+        this.print(String.fromCharCode(x[10] & 0xff));
+        x[10] = Err.Ok;
+        return;
       case ENV_CALLS['env.abort']: {
         const msg = `abort: ${this.readAsString(x[10])} at ${this.readAsString(x[11])}:${x[12]}:${x[13]}`;
         this.print(`${msg}\n`);
@@ -346,7 +379,9 @@ export class HostEnv {
     const h = this.opts.hostCalls?.get(num);
     if (h !== undefined) { h(this); return; }
     if (num === FUZZ_CALLS['fuzzing-support.log-i32']) { this.print(`log-i32 ${x[10]}\n`); return; }
-    this.stop({ kind: 'trap', report: { ...this.faultReport(C.CAUSE_USER_ECALL, 0), kind: 'fault', message: `unknown system call ${hex(num)}` } });
+    const sys = Object.entries(Sys).find(([, v]) => v === num);
+    const message = sys !== undefined ? `system call ${sys[0]} (${num}) is not available in the host environment (it needs the kernel)` : `unknown system call ${hex(num)}`;
+    this.stop({ kind: 'trap', report: { ...this.faultReport(C.CAUSE_USER_ECALL, 0), kind: 'fault', message } });
   }
 
   /** Decode a trap at hart.pc into a report (traps.ts for the kinds). */

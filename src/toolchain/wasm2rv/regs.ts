@@ -14,6 +14,7 @@
 // caller's 0(sp), 8(sp), ... Results: a0, a0:a1 (i64) or fa0.
 
 import { DATA_BASE } from '../../abi/layout.ts';
+import { RtData } from '../../abi/runtime.ts';
 
 export const ZERO = 0, RA = 1, SP = 2, GP = 3, TP = 4, T0 = 5, T1 = 6, T2 = 7, FP = 8;
 export const A0 = 10;
@@ -34,12 +35,20 @@ export const FP_ARGS = [10, 11, 12, 13, 14, 15, 16, 17];
 /** tp holds this value, so that tp-relative offsets -2048..2047 cover DATA_BASE..+4 KiB. */
 export const TP_VALUE = DATA_BASE + 0x800;
 
-// Runtime variables at the start of the data segment (offsets from DATA_BASE).
+// Runtime variables at the start of the data segment (offsets from DATA_BASE): the layout is
+// ABI (src/abi/runtime.ts RtData), user/lib and the kernel tests read these words.
 /** Current linear-memory size in bytes (u32). */
-export const DATA_MEMSIZE = 0;
-/** Maximum linear-memory size in pages (u32). */
-export const DATA_MEMMAX = 4;
+export const DATA_MEMSIZE = RtData.MemSize;
+/** Maximum linear-memory size in bytes (u32; 2 GiB = 32768 pages at most). */
+export const DATA_MEMMAX = RtData.MemMax;
 /** Executed-operator counter of a counting build (bench/toolchain.ts), u32. */
-export const DATA_OPCOUNT = 8;
+export const DATA_OPCOUNT = RtData.OpCount;
+/** 4 KiB pages mapped from address 0 that memory.grow may use without asking the memory
+ *  manager (BootInfo.LinearPages for the root task, else the initial memory), u32. */
+export const DATA_MEMRESERVED = RtData.MemReserved;
+/** a1..a6 as the last `l4` system call returned them (6 words). */
+export const DATA_SYSRES = RtData.SysRes;
+/** a0 at _start. */
+export const DATA_STARTARG = RtData.StartArg;
 /** First wasm global; each global has an 8-byte slot. Then the data-segment dropped flags. */
-export const DATA_GLOBALS = 16;
+export const DATA_GLOBALS = RtData.Globals;

@@ -7,13 +7,19 @@
 
 import * as E from '../rv32/encode.ts';
 import { Asm } from './asm.ts';
-import { DATA_MEMMAX, DATA_MEMSIZE, RA, T0, T1, TP, TP_VALUE, FP } from './regs.ts';
-import { SYS_EXIT, SYS_MEMORY_GROW, SYS_RETURN } from './sysno.ts';
+import { DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE, DATA_STARTARG, RA, T0, T1, T2, TP, TP_VALUE, FP } from './regs.ts';
+import { SYS_EXIT, SYS_RETURN } from './sysno.ts';
+import { BOOTINFO_MAGIC, BootInfo, CompSlot } from '../../abi/caps.ts';
+import { msgInfo } from '../../abi/message.ts';
+import { MemProto } from '../../abi/runtime.ts';
+import { Sys } from '../../abi/sys.ts';
 
 const A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14, A5 = 15, A6 = 16, A7 = 17;
 const FA0 = 10, FT0 = 0, FT1 = 1;
 const MEMSIZE = DATA_MEMSIZE - 0x800;
 const MEMMAX = DATA_MEMMAX - 0x800;
+const MEMRESERVED = DATA_MEMRESERVED - 0x800;
+const STARTARG = DATA_STARTARG - 0x800;
 
 export interface Routine {
   name: string;
@@ -28,11 +34,25 @@ function routine(name: string, body: (a: Asm) => void): Routine {
 
 const ret = (a: Asm): void => a.emit(E.jalr(0, RA, 0));
 
-/** Entry: set tp, clear fp, run the start function, then main; exit with main's result. */
+/**
+ * Entry: set tp, clear fp, keep the start argument (a0) in RtData.StartArg; when it points at
+ * a BootInfo page (the root task), RtData.MemReserved = BootInfo.LinearPages, the 4 KiB pages
+ * the kernel mapped from address 0 (otherwise it keeps the image's initial memory, in 4 KiB
+ * pages). Then the start function, then main; exit with main's result.
+ */
 export function entryRoutines(startFn: number | null, main: { index: number; returnsI32: boolean } | null): Routine[] {
   const prelude = (a: Asm): void => {
     a.li(TP, TP_VALUE);
     a.li(FP, 0);
+    a.emit(E.sw(A0, TP, STARTARG));
+    const done = a.label();
+    a.branch('eq', A0, 0, done);
+    a.emit(E.lw(T0, A0, BootInfo.Magic * 4));
+    a.li(T1, BOOTINFO_MAGIC);
+    a.branch('ne', T0, T1, done);
+    a.emit(E.lw(T0, A0, BootInfo.LinearPages * 4));
+    a.emit(E.sw(T0, TP, MEMRESERVED));
+    a.bind(done);
     if (startFn !== null) a.call(startFn);
   };
   return [
@@ -66,13 +86,42 @@ export function entryRoutines(startFn: number | null, main: { index: number; ret
 /** Trap-free helper routines. */
 export function helperRoutines(): Routine[] {
   return [
+    // memory.grow(a0 = delta pages) -> a0 = old pages or -1 (docs/WASM2RV.md "memory.grow").
+    // Within RtData.MemReserved (4 KiB pages, rounded down to whole wasm pages): bookkeeping
+    // only, the pages are mapped already. Beyond: ask the memory manager
+    // (src/abi/runtime.ts MemProto): Call on CompSlot.Memory, label Grow, MR0 = delta,
+    // MR1 = current pages, MR2 = maximum pages; granted iff a0 == 0 and the reply's MR0 == 0.
     routine('__rt_memory_grow', (a) => {
-      a.emit(E.lw(A1, TP, MEMMAX));
-      a.li(A7, SYS_MEMORY_GROW);
+      const fail = a.label();
+      const grant = a.label();
+      a.emit(E.addi(T2, A0, 0)); // t2 = delta (the kernel preserves t-registers)
+      a.emit(E.lw(T0, TP, MEMSIZE));
+      a.emit(E.srli(A3, T0, 16)); // current pages
+      a.emit(E.lw(T1, TP, MEMMAX));
+      a.emit(E.srli(A4, T1, 16)); // maximum pages
+      a.emit(E.add(T0, A3, T2)); // new pages
+      a.branch('ltu', T0, A3, fail); // delta >= 2^32 - current
+      a.branch('ltu', A4, T0, fail); // beyond the maximum
+      a.emit(E.lw(T1, TP, MEMRESERVED)); // 4 KiB pages
+      a.emit(E.srli(T1, T1, 4)); // whole wasm pages
+      a.branch('geu', T1, T0, grant);
+      a.emit(E.addi(A2, T2, 0));
+      a.li(A0, CompSlot.Memory);
+      a.li(A1, msgInfo(MemProto.Grow, 3));
+      a.li(A6, 0);
+      a.li(A7, Sys.Call);
       a.emit(E.ecall());
-      a.emit(E.addi(T0, 0, -1));
-      a.skip('eq', A0, T0, 1);
-      a.emit(E.sw(A1, TP, MEMSIZE));
+      a.branch('ne', A0, 0, fail);
+      a.branch('ne', A2, 0, fail);
+      a.bind(grant);
+      a.emit(E.lw(T0, TP, MEMSIZE));
+      a.emit(E.srli(A0, T0, 16)); // old pages
+      a.emit(E.slli(T1, T2, 16));
+      a.emit(E.add(T0, T0, T1));
+      a.emit(E.sw(T0, TP, MEMSIZE));
+      ret(a);
+      a.bind(fail);
+      a.li(A0, -1);
       ret(a);
     }),
     routine('__rt_memory_fill', (a) => {
