@@ -28,6 +28,9 @@ export const RtCall = {
   ConsoleInfo: 0x5715,
   ConsoleWarn: 0x5716,
   ConsoleDebug: 0x5717,
+  /** heartbeat(a0 = period in ms, 0 = none): "I am alive, and will say so again within the
+   *  period" (docs/USERLAND.md "Supervisor"). Handled by the supervisor; returns a0 = 0. */
+  Heartbeat: 0x5718,
 } as const;
 
 /** The AssemblyScript imports and the runtime calls that implement them. */
@@ -40,6 +43,8 @@ export const ENV_IMPORTS: Readonly<Record<string, number>> = {
   'env.console.info': RtCall.ConsoleInfo,
   'env.console.warn': RtCall.ConsoleWarn,
   'env.console.debug': RtCall.ConsoleDebug,
+  /** Not AssemblyScript's: the supervisor's heartbeat (user/lib/supervisor.ts). */
+  'env.heartbeat': RtCall.Heartbeat,
 };
 
 /**

@@ -234,6 +234,7 @@ export namespace RtCall {
   export const ConsoleInfo: i32 = 0x5715;
   export const ConsoleWarn: i32 = 0x5716;
   export const ConsoleDebug: i32 = 0x5717;
+  export const Heartbeat: i32 = 0x5718;
 }
 export namespace RtData {
   export const MemSize: i32 = 0;
