@@ -941,9 +941,10 @@ export class FnGen {
     for (const c of this.asm.calls) c.at += shift;
     for (const t of this.asm.traps) t.at += shift;
     const out = new Asm(new Set());
-    out.words.push(...words);
-    out.calls.push(...this.asm.calls);
-    out.traps.push(...this.asm.traps);
+    // Element by element: a spread of a large function's words would overflow the JS stack.
+    for (const w of words) out.words.push(w);
+    for (const c of this.asm.calls) out.calls.push(c);
+    for (const t of this.asm.traps) out.traps.push(t);
     return { asm: out, prologueBytes, hasFrame };
   }
 

@@ -37,21 +37,22 @@ interface Fn { type: number; locals?: number[]; body: number[]; name: string }
 function build(types: [number[], number[]][], funcs: Fn[], opts: { pages?: number; maxPages?: number; table?: number[]; tableSize?: number; imports?: [string, string, number][]; data?: [number, number[]][] } = {}): Uint8Array {
   const imports = opts.imports ?? [];
   const b: number[] = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
-  b.push(...section(1, vec(types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
-  if (imports.length) b.push(...section(2, vec(imports.map(([m, n, t]) => [...str(m), ...str(n), 0, ...uleb(t)]))));
-  b.push(...section(3, vec(funcs.map((f) => uleb(f.type)))));
-  if (opts.table) b.push(...section(4, vec([[0x70, 0, ...uleb(opts.tableSize ?? opts.table.length)]])));
+  const put = (bytes: number[]): void => { for (const x of bytes) b.push(x); };
+  put(section(1, vec(types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
+  if (imports.length) put(section(2, vec(imports.map(([m, n, t]) => [...str(m), ...str(n), 0, ...uleb(t)]))));
+  put(section(3, vec(funcs.map((f) => uleb(f.type)))));
+  if (opts.table) put(section(4, vec([[0x70, 0, ...uleb(opts.tableSize ?? opts.table.length)]])));
   const pages = opts.pages ?? 1;
-  b.push(...section(5, vec([opts.maxPages !== undefined ? [1, ...uleb(pages), ...uleb(opts.maxPages)] : [0, ...uleb(pages)]])));
-  b.push(...section(7, vec(funcs.map((f, i) => [...str(f.name), 0, ...uleb(imports.length + i)]))));
-  if (opts.table) b.push(...section(9, vec([[0, 0x41, 0, 0x0b, ...vec(opts.table.map((f) => uleb(f)))]])));
-  b.push(...section(10, vec(funcs.map((f) => {
+  put(section(5, vec([opts.maxPages !== undefined ? [1, ...uleb(pages), ...uleb(opts.maxPages)] : [0, ...uleb(pages)]])));
+  put(section(7, vec(funcs.map((f, i) => [...str(f.name), 0, ...uleb(imports.length + i)]))));
+  if (opts.table) put(section(9, vec([[0, 0x41, 0, 0x0b, ...vec(opts.table.map((f) => uleb(f)))]])));
+  put(section(10, vec(funcs.map((f) => {
     const body = [...vec((f.locals ?? []).map((t) => [1, t])), ...f.body, 0x0b];
     return [...uleb(body.length), ...body];
   }))));
-  if (opts.data) b.push(...section(11, vec(opts.data.map(([off, bytes]) => [0, 0x41, ...leb(off), 0x0b, ...vec(bytes.map((x) => [x]))]))));
+  if (opts.data) put(section(11, vec(opts.data.map(([off, bytes]) => [0, 0x41, ...leb(off), 0x0b, ...vec(bytes.map((x) => [x]))]))));
   const names = vec(funcs.map((f, i) => [...uleb(imports.length + i), ...str(f.name)]));
-  b.push(...section(0, [...str('name'), 1, ...uleb(names.length), ...names]));
+  put(section(0, [...str('name'), 1, ...uleb(names.length), ...names]));
   return new Uint8Array(b);
 }
 
@@ -291,4 +292,29 @@ test('malformed modules are rejected', () => {
   assert.throws(() => wasm2rv(new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])), /malformed module: unsupported binary version/);
   const bad = build(TYPES, [{ name: 'f', type: 0, body: [...c32(1), 0x6a] }]);
   assert.throws(() => wasm2rv(bad), /invalid module: operand stack underflow/);
+});
+
+test('calls farther than the ±1 MiB of jal go through veneers (a program with over 2 MiB of code)', () => {
+  // near(x) = x + 1; filler k: ~180 000 additions (~700 KiB of code each, never called);
+  // far(x) = near(x) + (x / 3 as i64) + memory.grow(0) - both a function and runtime routines
+  // more than 1 MiB behind it; main() = far(41) from the start of the code.
+  const filler: number[] = [];
+  for (let i = 0; i < 180_000; i++) filler.push(0x20, 0, ...c32(i & 0x3f), 0x6a, 0x21, 0);
+  const funcs: Fn[] = [
+    { name: 'main', type: 0, body: [...c32(41), 0x10, 5] },
+    { name: 'near', type: 1, body: [0x20, 0, ...c32(1), 0x6a] },
+    { name: 'fill1', type: 1, body: [...filler, 0x20, 0] },
+    { name: 'fill2', type: 1, body: [...filler, 0x20, 0] },
+    { name: 'fill3', type: 1, body: [...filler, 0x20, 0] },
+    { name: 'far', type: 1, body: [0x20, 0, 0x10, 1, 0x20, 0, 0xac, 0x42, 3, 0x7f, 0xa7, 0x6a, ...c32(0), 0x40, 0, 0x6a] },
+  ];
+  const mod = build(TYPES, funcs, { pages: 1, maxPages: 2 });
+  const res = wasm2rv(mod);
+  assert.ok(res.codeBytes > 2 * 1024 * 1024, `code is ${res.codeBytes} bytes`);
+  assert.ok(res.funcAddrs[5] - res.funcAddrs[0] > 1 << 20);
+  const env = new HostEnv(res.elf, {});
+  for (const v of ['__veneers_main', '__veneers_far']) assert.ok(env.image.symbols.has(v), v);
+  assert.equal(env.init().kind, 'return');
+  assert.equal(env.invoke('main', [], [I32], []).value, 42 + 13 + 1);
+  assert.equal(env.invoke('far', [I32], [I32], [9]).value, 10 + 3 + 1);
 });

@@ -21,7 +21,7 @@ import { F32, F64, I32, I64, funcName, valTypeName, type FuncType, type ValType,
 import { entryRoutines, helperRoutines } from './runtime.ts';
 import { encodeTrapTable, type TrapEntry } from './traps.ts';
 import { validateModule } from './validate.ts';
-import { DATA_GLOBALS, DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE } from './regs.ts';
+import { DATA_GLOBALS, DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE, T1 } from './regs.ts';
 import { ENV_CALLS } from './sysno.ts';
 import { Sys } from '../../abi/sys.ts';
 import type { Intrinsic } from './codegen.ts';
@@ -156,7 +156,7 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
     dataOff += 4;
     if (seg.mode === 'passive') {
       const addr = RODATA_BASE + rodata.length;
-      rodata.push(...seg.bytes);
+      for (const x of seg.bytes) rodata.push(x);
       while (rodata.length % 4) rodata.push(0);
       passive.set(i, { addr, len: seg.bytes.length, flagAddr });
       flagInit.push([flagAddr - DATA_BASE, 0]);
@@ -190,15 +190,44 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
     const fc = compileFunction(mi, idx);
     pieces.push({ name: funcName(m, idx), fn: idx, words: fc.asm.words, calls: fc.asm.calls, traps: fc.asm.traps, hasFrame: fc.hasFrame, prologueBytes: fc.prologueBytes });
   }
+  // Layout. A call is one `jal` (±1 MiB). A call whose target is farther goes through a veneer
+  // (`auipc t1, hi; jalr zero, lo(t1)`: any distance, ra untouched) in an island placed right
+  // after the calling piece; islands shift what follows, so the layout repeats until no call
+  // needs a new veneer (the set only grows, so this terminates).
   const addrOfFn = new Array<number>(m.funcTypes.length).fill(-1);
   const addrOfName = new Map<string, number>();
-  let pc = CODE_BASE;
   const starts: number[] = [];
-  for (const p of pieces) {
-    starts.push(pc);
-    if (p.fn >= 0) addrOfFn[p.fn] = pc;
-    else addrOfName.set(p.name, pc);
-    pc += p.words.length * 4;
+  const islands: (number | string)[][] = pieces.map(() => []);
+  const islandAt: number[] = [];
+  const targetOf = (t: number | string): number => {
+    const a = typeof t === 'number' ? addrOfFn[t] : addrOfName.get(t);
+    if (a === undefined || a < 0) return fail(`internal: call to unknown ${String(t)}`);
+    return a;
+  };
+  const inJal = (off: number): boolean => off >= -(1 << 20) && off < 1 << 20;
+  let pc = CODE_BASE;
+  for (let round = 0; ; round++) {
+    pc = CODE_BASE;
+    starts.length = 0;
+    islandAt.length = 0;
+    pieces.forEach((p, k) => {
+      starts.push(pc);
+      if (p.fn >= 0) addrOfFn[p.fn] = pc;
+      else addrOfName.set(p.name, pc);
+      pc += p.words.length * 4;
+      islandAt.push(pc);
+      pc += islands[k].length * 8;
+    });
+    let changed = false;
+    pieces.forEach((p, k) => {
+      for (const c of p.calls) {
+        if (inJal(targetOf(c.target) - (starts[k] + c.at)) || islands[k].includes(c.target)) continue;
+        islands[k].push(c.target);
+        changed = true;
+      }
+    });
+    if (!changed) break;
+    if (round > pieces.length + 2) fail('internal: veneer layout did not converge');
   }
   const code = new Int32Array((pc - CODE_BASE) / 4);
   const traps: TrapEntry[] = [];
@@ -207,11 +236,20 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   pieces.forEach((p, k) => {
     const base = starts[k];
     code.set(p.words, (base - CODE_BASE) / 4);
+    islands[k].forEach((t, i) => {
+      const at = islandAt[k] + 8 * i;
+      const off = targetOf(t) - at;
+      const lo = (off << 20) >> 20;
+      code[(at - CODE_BASE) / 4] = E.auipc(T1, ((off - lo) >>> 12) & 0xfffff);
+      code[(at - CODE_BASE) / 4 + 1] = E.jalr(0, T1, lo);
+    });
+    if (islands[k].length > 0) symbols.push({ name: `__veneers_${p.name}`, value: islandAt[k], size: islands[k].length * 8, kind: 'func', global: false });
     for (const c of p.calls) {
-      const target = typeof c.target === 'number' ? addrOfFn[c.target] : addrOfName.get(c.target);
-      if (target === undefined || target < 0) fail(`internal: call to unknown ${String(c.target)}`);
-      const off = target! - (base + c.at);
-      if (off < -(1 << 20) || off >= 1 << 20) fail(`program too large: call from ${p.name} out of jal range`);
+      let off = targetOf(c.target) - (base + c.at);
+      if (!inJal(off)) {
+        off = islandAt[k] + 8 * islands[k].indexOf(c.target) - (base + c.at);
+        if (!inJal(off)) fail(`program too large: ${p.name} is larger than 1 MiB, its calls cannot reach their veneers`);
+      }
       code[(base + c.at - CODE_BASE) / 4] = E.jal(c.link, off);
     }
     for (const t of p.traps) traps.push({ pc: base + t.at, kind: t.kind, wasmOff: t.wasmOff });
