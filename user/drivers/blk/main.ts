@@ -1,0 +1,399 @@
+// The user-level virtio-blk driver (docs/DRIVERS.md). It holds the device's register page, its
+// IRQ (bound to a notification) and its DMA-window capability; it opens window 0 on its private
+// frame (virtqueue, indirect tables, request headers, status words) and window k on client k's
+// data frame, so the device can reach nothing else. Clients are virtual block devices (a range
+// of sectors, read-only or read-write) named by the badge of their endpoint capability.
+//
+// One thread, one loop. Synchronous clients Call the endpoint (one request per call, data in
+// their data frame, which the device reaches directly). Ring clients put requests on their
+// shared ring page and kick with a one-way message only when the driver asked for it
+// (req_event); the driver answers on the ring and signals the client's notification only when
+// the client asked for it (rsp_event). A batch of ring requests goes to the device with one
+// notify and, with VIRTIO_F_EVENT_IDX, comes back with one interrupt.
+//
+// Port of user/bare/virtio-blk.S (initialisation, split virtqueue, request layout), with
+// interrupts instead of polling and indirect descriptors (one ring slot per request).
+
+import {
+  sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
+  M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
+} from '../util';
+import {
+  START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
+  CFG_PRIV_FRAME, CFG_FLAGS, CFG_NCLIENTS, CFG_MMIO, CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, CL_BASE, CL_SECTORS,
+  CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, CLF_WRITE, DRV_F_EVIL_DMA,
+  DRV_F_VERBOSE, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
+  BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_INFO, BLK_KICK, BLK_MAX_SECTORS, BLK_S_OK, BLK_S_IOERR,
+  BLK_S_UNSUPP, BLK_S_DENIED, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
+} from '../../lib/io-proto';
+import {
+  ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
+} from '../../lib/ring';
+
+const START: i32 = <i32>START_VA;
+const MMIO: i32 = <i32>MMIO_VA;
+const PRIV: i32 = <i32>PRIV_VA;
+const RINGS: i32 = <i32>RINGS_VA;
+
+// virtio-mmio registers (docs/MACHINE-DEVICES.md)
+const R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_DEV_FEATURES = 0x010, R_DEV_FEATURES_SEL = 0x014;
+const R_DRV_FEATURES = 0x020, R_DRV_FEATURES_SEL = 0x024, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034;
+const R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044, R_QUEUE_NOTIFY = 0x050, R_ISR = 0x060, R_ISR_ACK = 0x064;
+const R_STATUS = 0x070, R_QUEUE_DESC = 0x080, R_QUEUE_DRIVER = 0x090, R_QUEUE_DEVICE = 0x0a0, R_CONFIG = 0x100;
+const F_RO = 1 << 5, F_FLUSH = 1 << 9, F_INDIRECT = 1 << 28, F_EVENT_IDX = 1 << 29;
+const D_NEXT = 1, D_WRITE = 2, D_INDIRECT = 4;
+const T_IN = 0, T_OUT = 1, T_FLUSH = 4;
+
+function cfg(i: i32): i32 { return peek(START + 4 * i); }
+function clCfg(k: i32, i: i32): i32 { return cfg(CFG_CLIENTS + (k - 1) * CLIENT_WORDS + i); }
+function reg(off: i32): i32 { return peek(MMIO + off); }
+function setReg(off: i32, v: i32): void { poke(MMIO + off, v); }
+
+let flags = 0;
+let verbose = false;
+let epSlot = 0;
+let irqSlot = 0;
+let irqNtfn = 0;
+let privPa = 0;
+let capacity: u32 = 0;
+let deviceRo = false;
+let canFlush = false;
+
+// Clients 1..MAX_CLIENTS (index 0 unused).
+const clFlags = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clBase = new StaticArray<u32>(MAX_CLIENTS + 1);
+const clSectors = new StaticArray<u32>(MAX_CLIENTS + 1);
+const clDataPa = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clDataBytes = new StaticArray<u32>(MAX_CLIENTS + 1);
+const clNtfn = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clRing = new StaticArray<bool>(MAX_CLIENTS + 1);
+const reqCons = new StaticArray<u32>(MAX_CLIENTS + 1);
+const rspProdPvt = new StaticArray<u32>(MAX_CLIENTS + 1);
+const rspPublished = new StaticArray<u32>(MAX_CLIENTS + 1);
+const rspDirty = new StaticArray<bool>(MAX_CLIENTS + 1);
+
+// Virtqueue slots (one per request in flight).
+const freeSlots = new StaticArray<i32>(VQ_SIZE);
+let freeCount = 0;
+const slotOwner = new StaticArray<i32>(VQ_SIZE); // 0 = the synchronous request
+const slotId = new StaticArray<i32>(VQ_SIZE);
+const slotOp = new StaticArray<i32>(VQ_SIZE);
+let availIdx = 0; // u16, free-running
+let lastUsed = 0; // u16
+let inflight = 0;
+let syncDone = false;
+let syncStatus = 0;
+let evilPending = false;
+let failed = false;
+
+function fail(why: string): void {
+  console.log('blk: ' + why);
+  failed = true;
+}
+
+function info(slot: i32): i32 {
+  sysInvoke(slot, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  return res(1);
+}
+
+function init(): bool {
+  if (cfg(CFG_MAGIC) != CFG_MAGIC_BLK) { fail('bad start information'); return false; }
+  flags = cfg(CFG_FLAGS);
+  verbose = (flags & DRV_F_VERBOSE) != 0;
+  evilPending = (flags & DRV_F_EVIL_DMA) != 0;
+  epSlot = cfg(CFG_ENDPOINT);
+  irqSlot = cfg(CFG_IRQ);
+  irqNtfn = cfg(CFG_IRQ_NTFN);
+  const dma = cfg(CFG_DMA);
+  const priv = cfg(CFG_PRIV_FRAME);
+  // Map the register page and the private frame; open DMA windows.
+  let e = sysInvoke(cfg(CFG_MMIO), M_FRAME_MAP, SLOT_TASK, MMIO, 3, 0, 0);
+  if (e != 0) { fail('cannot map the register page: error ' + e.toString()); return false; }
+  e = sysInvoke(priv, M_FRAME_MAP, SLOT_TASK, PRIV, 3, 0, 0);
+  if (e != 0) { fail('cannot map the private frame: error ' + e.toString()); return false; }
+  privPa = info(priv);
+  e = sysInvoke(dma, M_DMA_SET_WINDOW, 0, priv, DMA_READ | DMA_WRITE, 0, 0);
+  if (e != 0) { fail('cannot open DMA window 0: error ' + e.toString()); return false; }
+  const n = cfg(CFG_NCLIENTS);
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    clFlags[k] = 0;
+    if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
+    const frame = clCfg(k, CL_DATA_FRAME);
+    e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ | DMA_WRITE, 0, 0);
+    if (e != 0) { fail('client ' + k.toString() + ': cannot open its DMA window: error ' + e.toString()); continue; }
+    clFlags[k] = clCfg(k, CL_FLAGS);
+    clBase[k] = <u32>clCfg(k, CL_BASE);
+    clSectors[k] = <u32>clCfg(k, CL_SECTORS);
+    clDataPa[k] = info(frame);
+    clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
+    clNtfn[k] = clCfg(k, CL_NTFN);
+    clRing[k] = clCfg(k, CL_RING) != 0;
+  }
+  e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, irqNtfn, 0, 0, 0, 0);
+  if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+
+  // virtio 1.2 §3.1.1 driver initialisation.
+  if (reg(R_MAGIC) != 0x74726976 || reg(R_VERSION) != 2 || reg(R_DEVICE_ID) != 2) { fail('no virtio-blk device'); return false; }
+  setReg(R_STATUS, 0);
+  setReg(R_STATUS, 1);
+  setReg(R_STATUS, 3);
+  setReg(R_DEV_FEATURES_SEL, 1);
+  if ((reg(R_DEV_FEATURES) & 1) == 0) { fail('device without VIRTIO_F_VERSION_1'); return false; }
+  setReg(R_DEV_FEATURES_SEL, 0);
+  const offered = reg(R_DEV_FEATURES);
+  const want = F_EVENT_IDX | F_INDIRECT | F_FLUSH | F_RO;
+  if ((offered & (F_EVENT_IDX | F_INDIRECT)) != (F_EVENT_IDX | F_INDIRECT)) { fail('device lacks EVENT_IDX or INDIRECT_DESC'); return false; }
+  setReg(R_DRV_FEATURES_SEL, 1);
+  setReg(R_DRV_FEATURES, 1);
+  setReg(R_DRV_FEATURES_SEL, 0);
+  setReg(R_DRV_FEATURES, offered & want);
+  deviceRo = (offered & F_RO) != 0;
+  canFlush = (offered & F_FLUSH) != 0;
+  setReg(R_STATUS, 0xb);
+  if ((reg(R_STATUS) & 8) == 0) { fail('FEATURES_OK refused'); return false; }
+  setReg(R_QUEUE_SEL, 0);
+  if (reg(R_QUEUE_NUM_MAX) < VQ_SIZE) { fail('queue too small'); return false; }
+  setReg(R_QUEUE_NUM, VQ_SIZE);
+  setReg(R_QUEUE_DESC, privPa + PRIV_DESC);
+  setReg(R_QUEUE_DESC + 4, 0);
+  setReg(R_QUEUE_DRIVER, privPa + PRIV_AVAIL);
+  setReg(R_QUEUE_DRIVER + 4, 0);
+  setReg(R_QUEUE_DEVICE, privPa + PRIV_USED);
+  setReg(R_QUEUE_DEVICE + 4, 0);
+  // Ring descriptor i always points at indirect table i (header, data, status).
+  for (let i = 0; i < VQ_SIZE; i++) {
+    const d = PRIV + PRIV_DESC + 16 * i;
+    poke(d, privPa + PRIV_INDIRECT + 48 * i);
+    poke(d + 4, 0);
+    poke(d + 8, 48);
+    poke(d + 12, D_INDIRECT);
+    const t = PRIV + PRIV_INDIRECT + 48 * i;
+    poke(t, privPa + PRIV_HDR + 16 * i);
+    poke(t + 4, 0);
+    poke(t + 8, 16);
+    poke(t + 12, D_NEXT | (1 << 16));
+    poke(t + 32, privPa + PRIV_STATUS + 4 * i);
+    poke(t + 36, 0);
+    poke(t + 40, 1);
+    poke(t + 44, D_WRITE);
+    freeSlots[i] = VQ_SIZE - 1 - i;
+  }
+  freeCount = VQ_SIZE;
+  poke(PRIV + PRIV_AVAIL, 0);
+  setReg(R_QUEUE_READY, 1);
+  setReg(R_STATUS, 0xf);
+  capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (clFlags[k] == 0) continue;
+    if (clSectors[k] > capacity || clBase[k] > capacity - clSectors[k]) {
+      fail('client ' + k.toString() + ': virtual device beyond the disk');
+      clFlags[k] = 0;
+    }
+    if (deviceRo) clFlags[k] &= ~CLF_WRITE;
+  }
+  if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
+  return true;
+}
+
+/** Check a request of client k against its virtual device and data frame. */
+function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
+  if (k < 1 || k > MAX_CLIENTS || clFlags[k] == 0) return BLK_S_DENIED;
+  if (op == BLK_OP_FLUSH) return canFlush ? BLK_S_OK : BLK_S_UNSUPP;
+  if (op != BLK_OP_READ && op != BLK_OP_WRITE) return BLK_S_UNSUPP;
+  if (count == 0 || count > <u32>BLK_MAX_SECTORS) return BLK_S_DENIED;
+  if (count > clSectors[k] || sector > clSectors[k] - count) return BLK_S_DENIED;
+  const bytes = count * 512;
+  if ((offset & 511) != 0 || bytes > clDataBytes[k] || offset > clDataBytes[k] - bytes) return BLK_S_DENIED;
+  if (op == BLK_OP_WRITE && (clFlags[k] & CLF_WRITE) == 0) return BLK_S_DENIED;
+  return BLK_S_OK;
+}
+
+/** Put a checked request on the virtqueue (not yet notified). */
+function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
+  const slot = freeSlots[--freeCount];
+  slotOwner[slot] = owner;
+  slotId[slot] = id;
+  slotOp[slot] = op;
+  const h = PRIV + PRIV_HDR + 16 * slot;
+  const t = PRIV + PRIV_INDIRECT + 48 * slot;
+  poke(PRIV + PRIV_STATUS + 4 * slot, 0xff);
+  if (op == BLK_OP_FLUSH) {
+    poke(h, T_FLUSH);
+    poke(h + 8, 0);
+    poke(t + 12, D_NEXT | (2 << 16)); // header -> status
+  } else {
+    poke(h, op == BLK_OP_READ ? T_IN : T_OUT);
+    poke(h + 8, <i32>(clBase[k] + sector));
+    let pa = clDataPa[k] + <i32>offset;
+    if (evilPending) {
+      // The misbehaving variant: a buffer below the client's frame, outside every window.
+      evilPending = false;
+      pa = clDataPa[k] - 0x10_0000;
+      console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+    }
+    poke(t + 12, D_NEXT | (1 << 16));
+    poke(t + 16, pa);
+    poke(t + 20, 0);
+    poke(t + 24, <i32>(count * 512));
+    poke(t + 28, D_NEXT | (op == BLK_OP_READ ? D_WRITE : 0) | (2 << 16));
+  }
+  poke(h + 4, 0);
+  poke(h + 12, 0);
+  poke16(PRIV + PRIV_AVAIL + 4 + 2 * (availIdx & (VQ_SIZE - 1)), slot);
+  availIdx = (availIdx + 1) & 0xffff;
+  poke(PRIV + PRIV_AVAIL, availIdx << 16); // flags 0, idx
+  inflight++;
+}
+
+function respond(k: i32, id: i32, op: i32, status: i32): void {
+  const e = ringEntry(RINGS + k * 4096, rspProdPvt[k]);
+  poke(e + RSP_ID, id);
+  poke(e + RSP_OP, op);
+  poke(e + RSP_STATUS, status);
+  rspProdPvt[k] = rspProdPvt[k] + 1;
+  rspDirty[k] = true;
+}
+
+function complete(slot: i32, status: i32): void {
+  inflight--;
+  freeSlots[freeCount++] = slot;
+  const owner = slotOwner[slot];
+  if (verbose && status != 0) console.log('blk: request failed on the device: status ' + status.toString());
+  if (owner == 0) {
+    syncDone = true;
+    syncStatus = status;
+  } else {
+    respond(owner, slotId[slot], slotOp[slot], status);
+  }
+}
+
+/** Push the responses of every client that has new ones; signal those that asked for it. */
+function publishResponses(): void {
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (!rspDirty[k]) continue;
+    rspDirty[k] = false;
+    if (!clRing[k]) continue;
+    const notify = ringPushResponses(RINGS + k * 4096, rspProdPvt[k], rspPublished[k]);
+    rspPublished[k] = rspProdPvt[k];
+    if (notify) sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0);
+  }
+}
+
+function usedIdx(): i32 { return peek16(PRIV + PRIV_USED + 2); }
+
+function harvest(): void {
+  const u = usedIdx();
+  while (lastUsed != u) {
+    const slot = peek(PRIV + PRIV_USED + 4 + 8 * (lastUsed & (VQ_SIZE - 1)));
+    lastUsed = (lastUsed + 1) & 0xffff;
+    if (slot < 0 || slot >= VQ_SIZE) { fail('device returned a bad id'); continue; }
+    complete(slot, peek(PRIV + PRIV_STATUS + 4 * slot) & 0xff);
+  }
+}
+
+/** Notify the device, then wait (interrupts) until nothing is in flight. */
+function runBatch(): void {
+  setReg(R_QUEUE_NOTIFY, 0);
+  while (inflight > 0) {
+    harvest();
+    if (inflight == 0) break;
+    // EVENT_IDX: one interrupt when the last request of the batch completes.
+    poke16(PRIV + PRIV_AVAIL + 4 + 2 * VQ_SIZE, (availIdx - 1) & 0xffff);
+    if (usedIdx() != lastUsed) continue;
+    sysRecv(irqNtfn, 0, 0, 0, 0, 0, 0);
+    const isr = reg(R_ISR);
+    setReg(R_ISR_ACK, isr);
+    sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
+    if ((isr & 2) != 0 && (reg(R_STATUS) & 0x40) != 0) {
+      fail('device needs reset');
+      return;
+    }
+  }
+  publishResponses();
+}
+
+function disconnect(k: i32, why: string): void {
+  console.log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
+  clRing[k] = false;
+}
+
+/** Take requests from every ring (at most a fair share each); returns how many went to the device. */
+function pollRings(): i32 {
+  let submitted = 0;
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (!clRing[k] || clFlags[k] == 0) continue;
+    const ring = RINGS + k * 4096;
+    const n = ringRequestsAvailable(ring, reqCons[k], rspProdPvt[k]);
+    if (n < 0) { disconnect(k, 'impossible request producer index'); continue; }
+    let take = n;
+    const share = VQ_SIZE / 2;
+    if (take > share) take = share;
+    for (let i = 0; i < take; i++) {
+      if (freeCount == 0) break;
+      // Copy the request out of the shared page once, then check the copy.
+      const e = ringEntry(ring, reqCons[k]);
+      const id = peek(e + REQ_ID);
+      const opw = peek(e + REQ_OP);
+      const sector = <u32>peek(e + REQ_SECTOR);
+      const offset = <u32>peek(e + REQ_OFFSET);
+      reqCons[k] = reqCons[k] + 1;
+      const op = opw & 0xff;
+      const count = <u32>((opw >> 8) & 0xff);
+      const st = check(k, op, sector, count, offset);
+      if (st != BLK_S_OK) { respond(k, id, op, st); continue; }
+      submit(k, id, k, op, sector, count, offset);
+      submitted++;
+    }
+  }
+  return submitted;
+}
+
+export function main(): i32 {
+  if (!init()) return 1;
+  let replyPending = false;
+  let r0 = 0, r1 = 0, r2 = 0;
+  while (!failed) {
+    if (pollRings() > 0) {
+      if (replyPending) { sysReply(0, msgInfo(0, 3), r0, r1, r2, 0, 0); replyPending = false; }
+      runBatch();
+      continue;
+    }
+    publishResponses(); // responses to refused requests
+    let more = false;
+    for (let k = 1; k <= MAX_CLIENTS; k++) {
+      if (clRing[k] && clFlags[k] != 0 && ringFinalCheckRequests(RINGS + k * 4096, reqCons[k])) more = true;
+    }
+    if (more) continue;
+    let err = 0;
+    if (replyPending) {
+      err = sysReplyRecv(epSlot, msgInfo(0, 3), r0, r1, r2, 0, 0);
+      replyPending = false;
+    } else {
+      err = sysRecv(epSlot, 0, 0, 0, 0, 0, 0);
+    }
+    if (err != 0) continue;
+    const label = msgLabel(res(1));
+    const k = res(6);
+    if (label == BLK_KICK) continue;
+    replyPending = true;
+    r1 = 0;
+    r2 = 0;
+    if (label == BLK_OP_INFO) {
+      const ok = k >= 1 && k <= MAX_CLIENTS && clFlags[k] != 0;
+      r0 = ok ? BLK_S_OK : BLK_S_DENIED;
+      r1 = ok ? <i32>clSectors[k] : 0;
+      r2 = ok && (clFlags[k] & CLF_WRITE) != 0 ? 1 : 0;
+      continue;
+    }
+    const sector = <u32>res(2);
+    const count = <u32>res(3);
+    const offset = <u32>res(4);
+    r0 = check(k, label, sector, count, offset);
+    if (r0 != BLK_S_OK) continue;
+    syncDone = false;
+    submit(0, 0, k, label, sector, count, offset);
+    runBatch();
+    r0 = syncDone ? syncStatus : BLK_S_IOERR;
+  }
+  return 2;
+}
