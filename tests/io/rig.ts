@@ -30,7 +30,7 @@ const ROOT_DIR = new URL('../../', import.meta.url).pathname;
 
 // ---- building the AssemblyScript programs (cached by source hash) ----------------------------
 
-const SOURCES = ['user/drivers', 'user/lib'];
+const SOURCES = ['user/drivers', 'user/lib', 'src/toolchain/wasm2rv'];
 const memo = new Map<string, Uint8Array>();
 
 function sourceHash(): string {
