@@ -5,6 +5,7 @@ const suites: Record<string, () => Promise<{ main(argv: string[]): Promise<void>
   cpu: () => import('./cpu.ts'),
   kernel: () => import('./kernel.ts'),
   toolchain: () => import('./toolchain-suite.ts'),
+  io: () => import('./io.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

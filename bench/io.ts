@@ -1,0 +1,105 @@
+// `npm run bench -- io [--runs N] [--ops N] [--qd 1,4,16,64]`: the user-level block driver
+// through its two interfaces (docs/DRIVERS.md), synchronous IPC against Xen-style shared rings.
+//
+// For 4 KiB random reads and writes at each queue depth: requests per second of host time,
+// kernel entries (system calls + interrupts + faults) and context switches per request, and
+// virtual time per request. Synchronous queue depth n = n client tasks sharing one virtual
+// device, each making blocking calls; ring queue depth n = one client keeping n requests on its
+// ring. Median of N runs after a warm-up run. Last line: JSON.
+
+import { MemoryBackend } from '../src/machine/virtio/blk-backend.ts';
+import * as P from '../user/lib/io-proto.ts';
+import { Rig, buildBlkSystem, startBlkSystem, buildProgram } from '../tests/io/rig.ts';
+import { median, round } from './stats.ts';
+
+interface Sample {
+  rps: number;
+  entries: number;
+  switches: number;
+  vus: number;
+  irqs: number;
+  insns: number;
+}
+
+const DISK_BYTES = 32 << 20;
+
+async function once(iface: 'sync' | 'ring', op: number, qd: number, ops: number, seed: number): Promise<Sample> {
+  const rig = new Rig({ disk: new MemoryBackend(DISK_BYTES), dramSize: 256 << 20 });
+  const sectors = DISK_BYTES / 512;
+  const tasks = iface === 'sync'
+    ? Array.from({ length: qd }, (_, i) => ({ mode: P.CM_SYNC_BENCH, ops: Math.ceil(ops / qd), seed: seed + i, blocks: sectors / 8, dataOff: i * 4096, opKind: op }))
+    : [{ mode: P.CM_RING_BENCH, ops, qd, seed, blocks: sectors / 8, opKind: op }];
+  const s = await buildBlkSystem(rig, [{ base: 0, sectors, writable: true, ring: iface === 'ring', dataBits: 6, tasks }]);
+  startBlkSystem(s);
+  const k = rig.kernel.stats;
+  const k0 = { ...k };
+  const c0 = rig.board.clock.cycles;
+  const i0 = rig.board.hart.instret;
+  const t0 = performance.now();
+  const procs = s.clients.flat();
+  rig.runUntilDone(procs, 4e9);
+  const t = (performance.now() - t0) / 1000;
+  const bad = procs.filter((p) => p.status !== 0);
+  if (bad.length > 0) throw new Error(`bench io: ${bad.map((p) => `${p.name} ended with ${p.status}`).join(', ')}\n${rig.log}`);
+  const n = iface === 'sync' ? Math.ceil(ops / qd) * qd : ops;
+  // Each client's exit is one runtime call (an ecall): not part of the I/O.
+  const syscalls = k.syscalls - k0.syscalls - procs.length;
+  const entries = syscalls + (k.irqs - k0.irqs) + (k.timerIrqs - k0.timerIrqs) + (k.faults - k0.faults);
+  return {
+    rps: n / t,
+    entries: entries / n,
+    switches: (k.switches - k0.switches) / n,
+    vus: (rig.board.clock.cycles - c0) / n / (rig.board.clock.cpuHz / 1e6),
+    irqs: (k.irqs - k0.irqs) / n,
+    insns: (rig.board.hart.instret - i0) / n,
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const opt = (name: string, def: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+  };
+  const runs = Number(opt('runs', '3'));
+  const ops = Number(opt('ops', '2048'));
+  const qds = opt('qd', '1,4,16,64').split(',').map(Number);
+  await Promise.all([buildProgram('blk/main.ts'), buildProgram('blk/client.ts')]);
+  await once('ring', P.BLK_OP_READ, 4, 256, 1); // warm-up
+  const rows: Record<string, number | string>[] = [];
+  process.stdout.write('io: user-level virtio-blk driver, 4 KiB random requests, sync IPC vs shared rings\n');
+  process.stdout.write(`(median of ${runs} runs, ${ops} requests per run)\n\n`);
+  process.stdout.write('| device | op | interface | QD | requests/s (host) | kernel entries/req | switches/req | interrupts/req | user insns/req | virtual µs/req |\n');
+  process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
+  for (const op of [P.BLK_OP_READ, P.BLK_OP_WRITE]) {
+    for (const qd of qds) {
+      for (const iface of ['sync', 'ring'] as const) {
+        const samples: Sample[] = [];
+        for (let r = 0; r < runs; r++) samples.push(await once(iface, op, qd, ops, 1000 + r));
+        const row = {
+          device: 'blk', op: op === P.BLK_OP_READ ? 'read' : 'write', iface, qd,
+          rps: Math.round(median(samples.map((x) => x.rps))),
+          entries_per_req: round(median(samples.map((x) => x.entries)), 2),
+          switches_per_req: round(median(samples.map((x) => x.switches)), 2),
+          irqs_per_req: round(median(samples.map((x) => x.irqs)), 2),
+          insns_per_req: Math.round(median(samples.map((x) => x.insns))),
+          vus_per_req: round(median(samples.map((x) => x.vus)), 1),
+          rps_runs: samples.map((x) => Math.round(x.rps)).join('/'),
+        };
+        rows.push(row);
+        process.stdout.write(`| blk | ${row.op} | ${iface} | ${qd} | ${row.rps.toLocaleString('en-US')} (${row.rps_runs}) | ${row.entries_per_req} | ${row.switches_per_req} | ${row.irqs_per_req} | ${row.insns_per_req} | ${row.vus_per_req} |\n`);
+      }
+    }
+  }
+  // Targets: at QD >= 16, rings need >= 5x fewer kernel entries per request and >= 2x the
+  // requests per second of synchronous IPC.
+  const ratios: Record<string, number | string | boolean>[] = [];
+  for (const r of rows.filter((x) => x.iface === 'ring' && (x.qd as number) >= 16)) {
+    const s = rows.find((x) => x.iface === 'sync' && x.op === r.op && x.qd === r.qd && x.device === r.device)!;
+    const entries = (s.entries_per_req as number) / (r.entries_per_req as number);
+    const rps = (r.rps as number) / (s.rps as number);
+    ratios.push({ device: r.device as string, op: r.op as string, qd: r.qd as number, entries_ratio: round(entries, 1), rps_ratio: round(rps, 2), entries_target: entries >= 5, rps_target: rps >= 2 });
+  }
+  process.stdout.write('\nring vs sync at QD >= 16 (targets: entries ratio >= 5, requests/s ratio >= 2):\n');
+  for (const x of ratios) process.stdout.write(`  ${x.device} ${x.op} QD ${x.qd}: entries ${x.entries_ratio}x ${x.entries_target ? 'ok' : 'MISSED'}, requests/s ${x.rps_ratio}x ${x.rps_target ? 'ok' : 'MISSED'}\n`);
+  process.stdout.write(JSON.stringify({ suite: 'io', runs, ops, rows, ratios }) + '\n');
+}
