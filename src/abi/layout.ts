@@ -3,10 +3,11 @@
 // Every user task is one WebAssembly module compiled by wasm2rv. Its linear memory sits at
 // virtual address 0, so a wasm address *is* a virtual address and a memory access needs no base
 // register. Everything else a task has lives above LINEAR_MAX + GUARD_SIZE. RV32 cannot reserve
-// guard space for the whole 4 GiB range a wasm address can take, so compiled code checks once per
-// access that the base address is below LINEAR_MAX (one `bge base, zero`); everything from the
-// end of memory up to LINEAR_MAX + GUARD_SIZE is unmapped, so an out-of-bounds access (base plus
-// a static offset below GUARD_SIZE) page-faults at a known trap site (docs/WASM2RV.md).
+// guard space for the whole 4 GiB range a wasm address can take, so compiled code checks that the
+// base address is below LINEAR_MAX (one `bge base, zero`; none for a constant address or a base
+// already checked in the basic block); everything from the end of memory up to LINEAR_MAX +
+// GUARD_SIZE is unmapped, so an out-of-bounds access (base plus a static offset below
+// GUARD_SIZE) page-faults at a known trap site (docs/WASM2RV.md "Memory model").
 
 export const PAGE_SIZE = 4096;
 

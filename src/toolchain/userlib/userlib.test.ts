@@ -1,6 +1,7 @@
-// user/lib: the generated files are up to date with src/abi, and a program built on the library
-// (user/tests/l4/l4lib.ts) runs: the host environment stands in for the kernel's IPC and
-// object methods (hostCalls), and serves memory.grow as the memory manager.
+// user/lib: the generated files are up to date with src/abi; a program built on the library
+// (user/tests/l4/l4lib.ts) runs with the host environment standing in for the kernel's IPC and
+// object methods (hostCalls) and serving memory.grow as the memory manager; and another
+// (user/tests/l4/kernel-root.ts) runs as the root task of the real kernel.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,9 @@ import { Err } from '../../abi/errors.ts';
 import { msgInfo } from '../../abi/message.ts';
 import { UTCB_BASE } from '../../abi/layout.ts';
 import { Utcb } from '../../abi/utcb.ts';
+import { RtCall } from '../../abi/runtime.ts';
+import { Board } from '../../machine/board.ts';
+import { Kernel } from '../../kernel/kernel.ts';
 
 test('user/lib/abi.ts and syscalls.ts are generated from src/abi (run src/toolchain/userlib/gen.ts)', () => {
   for (const [name, text] of generateUserLib()) {
@@ -77,4 +81,24 @@ test('a program on user/lib: IPC, MRs, object methods, UTCB items, memory.grow, 
     'name endpoint',
   ]);
   assert.ok(env.memoryCalls >= 1, 'memory.grow went to the memory manager');
+});
+
+test('a program on user/lib as the root task of the real kernel: BootInfo, MemReserved, object methods', async () => {
+  const wasm = await compileAssemblyScript(fileURLToPath(new URL('../../../user/tests/l4/kernel-root.ts', import.meta.url)));
+  const { elf } = wasm2rv(wasm);
+  const board = new Board({ dramSize: 64 << 20 });
+  let status: number | null = null;
+  // 4 MiB of linear memory from address 0: memory.grow needs no memory manager below it.
+  const kernel = new Kernel(board, { root: elf, linearPages: 1024 }, {
+    semihost: (_t, regs) => {
+      if (regs[17] !== RtCall.Exit) return 'unhandled';
+      status = regs[10];
+      return 'stop';
+    },
+  });
+  const stops: string[] = [];
+  kernel.onThreadStopped((e) => stops.push(`${e.reason}: ${e.why}`));
+  for (let i = 0; i < 200 && status === null && stops.length === 0; i++) kernel.run(1_000_000);
+  assert.equal(status, 0, `${kernel.debugOut}${stops.join('\n')}`);
+  assert.equal(kernel.debugOut, 'root: hello\nroot: ok\n');
 });
