@@ -118,7 +118,14 @@ export class Rig {
     this.bootInfo = (i) => this.board.dram.readU32(pa + 4 * i);
     this.nextSlot = this.bootInfo(BootInfo.FirstFreeSlot);
     for (let i = 0; i < this.bootInfo(BootInfo.UntypedCount); i++) this.untypeds.push(this.bootInfo(BootInfo.UntypedFirst) + i);
-    this.taskUntyped = this.untypeds.pop()!;
+    // The largest untyped pays for the tasks and their page tables.
+    let best = 0;
+    for (let i = 1; i < this.untypeds.length; i++) if (this.utPages(this.untypeds[i]) > this.utPages(this.untypeds[best])) best = i;
+    this.taskUntyped = this.untypeds.splice(best, 1)[0];
+  }
+
+  private utPages(slot: number): number {
+    return (this.kernel.rootTask.cspace[slot]!.obj as unknown as { pages: number }).pages;
   }
 
   private print(p: Proc, s: string): void {
@@ -207,20 +214,27 @@ export class Rig {
     const taskSlot = this.alloc(ObjType.Task);
     const threadSlot = this.alloc(ObjType.Thread);
     const image = parseElf32(elf);
+    // One frame per segment (2^k pages, the root's capability space is finite), unless the
+    // rounded-up frame would reach into another segment: then one frame per page.
+    const ranges = image.segments.map((g) => [(g.vaddr & ~0xfff) >>> 0, g.vaddr + Math.max(g.memsz, 1)] as const);
     for (const seg of image.segments) {
       const rights = (seg.flags.r ? Rights.Read : 0) | (seg.flags.w ? Rights.Read | Rights.Write : 0) | (seg.flags.x ? Rights.Exec : 0);
-      for (let va = (seg.vaddr & ~0xfff) >>> 0; va < seg.vaddr + Math.max(seg.memsz, 1); va += PAGE_SIZE) {
-        const f = this.frame();
+      const first = (seg.vaddr & ~0xfff) >>> 0;
+      const pages = Math.ceil((seg.vaddr + Math.max(seg.memsz, 1) - first) / PAGE_SIZE);
+      const bits = Math.ceil(Math.log2(pages));
+      const span = first + (PAGE_SIZE << bits);
+      const clash = ranges.some(([lo, hi]) => lo !== first && lo < span && hi > first);
+      const chunkBits = clash || bits > 10 ? 0 : bits;
+      for (let va = first; va < first + pages * PAGE_SIZE; va += PAGE_SIZE << chunkBits) {
+        const f = this.frame(chunkBits);
         const lo = Math.max(seg.vaddr, va);
-        const hi = Math.min(seg.vaddr + seg.data.length, va + PAGE_SIZE);
+        const hi = Math.min(seg.vaddr + seg.data.length, va + (PAGE_SIZE << chunkBits));
         if (hi > lo) this.board.dram.writeBytes(f.pa + (lo - va), seg.data.subarray(lo - seg.vaddr, hi - seg.vaddr));
         this.invoke(f.slot, Method.FrameMap, taskSlot, va, rights);
       }
     }
-    for (let i = 1; i <= 16; i++) {
-      const f = this.frame();
-      this.invoke(f.slot, Method.FrameMap, taskSlot, STACK_TOP - i * PAGE_SIZE, Rights.Read | Rights.Write);
-    }
+    const stack = this.frame(4);
+    this.invoke(stack.slot, Method.FrameMap, taskSlot, STACK_TOP - 16 * PAGE_SIZE, Rights.Read | Rights.Write);
     this.invoke(threadSlot, Method.ThreadConfigure, taskSlot, UTCB_BASE, 0, 0);
     this.invoke(threadSlot, Method.ThreadSetRegs, image.entry, STACK_TOP, 0);
     this.invoke(threadSlot, Method.ThreadSetPriority, prio);
