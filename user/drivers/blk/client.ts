@@ -103,9 +103,8 @@ function waitResponses(): u32 {
 
 // ---- modes -----------------------------------------------------------------------------------
 
-const versions = new StaticArray<u32>(4096);
-
 function integrity(ring: bool, ops: i32, qd: i32): i32 {
+  const versions = new StaticArray<u32>(4096);
   let writes: u32 = 0;
   let done = 0;
   const batchBlocks = new StaticArray<u32>(64);
