@@ -1,14 +1,15 @@
 // `l4ts build <file.ts> -o <out.elf>`: AssemblyScript -> wasm (asc -O3, incremental GC) ->
-// wasm2rv -> RV32 ELF. `l4ts run <elf>`: run one compiled program as the only user task and
-// exit with the i32 its `main()` returns. Until the kernel boots user programs from the CLI,
-// `run` uses wasm2rv's minimal host environment (src/toolchain/wasm2rv/host-env.ts), which
-// runs the program in U-mode under Sv32 on the real board.
+// wasm2rv -> RV32 ELF. `l4ts run <elf>`: boot the kernel with the program as its root task
+// (run-kernel.ts; runtime calls served by the host through the kernel's semihost hook) and
+// exit with the i32 its `main()` returns.
 //
 // `run`'s last line on stderr is `l4ts: exit=<full i32> insns=<n> seconds=<s> mips=<m>`.
 
 import { readFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { buildAssemblyScript, runElf } from '../toolchain/wasm2rv/cli-build.ts';
+import { buildAssemblyScript } from '../toolchain/wasm2rv/cli-build.ts';
+import { runOnKernel } from './run-kernel.ts';
+import { TRACE_CAPACITY, writeKernelTrace } from './trace-file.ts';
 import { intOption, parseArgs, UsageError } from './args.ts';
 
 export async function buildCommand(argv: string[]): Promise<number> {
@@ -25,7 +26,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
 }
 
 export function runCommand(argv: string[]): number {
-  const args = parseArgs(argv, { 'max-insns': { value: true } });
+  const args = parseArgs(argv, { 'max-insns': { value: true }, trace: { value: true } });
+  const tracePath = args.options.get('trace')?.[0];
   if (args.positionals.length !== 1) throw new UsageError('run needs exactly one ELF file');
   const path = args.positionals[0];
   let elf: Uint8Array;
@@ -40,9 +42,17 @@ export function runCommand(argv: string[]): number {
   let status: number;
   let insns = 0;
   try {
-    const r = runElf(elf, { maxInsns: intOption(args, 'max-insns', 2_000_000_000) });
+    const r = runOnKernel(elf, {
+      maxInsns: intOption(args, 'max-insns', 2_000_000_000),
+      stdout: (s) => process.stdout.write(s),
+      traceCapacity: tracePath !== undefined ? TRACE_CAPACITY : undefined,
+    });
     status = r.status;
     insns = r.instructions;
+    if (tracePath !== undefined) {
+      const n = writeKernelTrace(r.kernel, tracePath);
+      process.stderr.write(`l4ts: trace: ${n} events -> ${tracePath}\n`);
+    }
   } catch (e) {
     process.stderr.write(`l4ts: ${path}: ${(e as Error).message}\n`);
     status = 2;

@@ -4,6 +4,7 @@
 import { UsageError } from './args.ts';
 import { runBareCommand } from './run-bare.ts';
 import { startCommand } from './start.ts';
+import { bootCommand } from './boot.ts';
 import { asmCommand } from './asm.ts';
 import { buildCommand, buildUserCommand, runCommand } from './build-run.ts';
 
@@ -12,10 +13,16 @@ const USAGE = `usage: l4ts <command> [options]
 commands:
   start
       boot the default system (what \`npm start\` runs)
+  boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--paged]
+      validate the manifest (default manifests/default.json), build its images (cached in
+      build/boot-cache), boot the kernel with the root task and run; the UART is the terminal.
+      --caps prints the capability distribution the root task handed out, from the kernel.
+      --paged leaves image loading to the memory manager (default: the root task loads them)
   build <file.ts> --o <out.elf>
       compile an AssemblyScript program (asc -O3, then wasm2rv) into an RV32 ELF
-  run <elf> [--max-insns N]
-      run a compiled program as the only user task; exits with what main() returns
+  run <elf> [--max-insns N] [--trace FILE]
+      boot the kernel with a compiled program as the root task; exits with what main()
+      returns. --trace writes the kernel's events as Chrome trace JSON
   build-user
       build every AssemblyScript program under user/ into build/user/ (npm run build:user)
   asm <file.S> --o <out.elf> [--base ADDR]
@@ -31,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'start':
         return await startCommand(rest);
+      case 'boot':
+        return await bootCommand(rest);
       case 'build':
         return await buildCommand(rest);
       case 'build-user':

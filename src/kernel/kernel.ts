@@ -116,6 +116,8 @@ export class Kernel {
   /** Semihosting: serves runtime calls of threads without an exception handler, or null. */
   semihost: SemihostHook | null = null;
   private readonly stopListeners: ((e: ThreadStopEvent) => void)[] = [];
+  /** Receives every Sys.DebugPutc byte as it is written (a front end's console), or null. */
+  debugSink: ((byte: number) => void) | null = null;
   /** Counters (statistics and tests). */
   readonly stats = { syscalls: 0, fastpath: 0, slowpath: 0, switches: 0, faults: 0, irqs: 0, timerIrqs: 0, kills: 0 };
   /** IRQ handler objects by PLIC source. */
@@ -767,6 +769,7 @@ export class Kernel {
         break;
       case Sys.DebugPutc:
         if (this.debugOut.length < 1 << 20) this.debugOut += String.fromCharCode(x[REG_A0] & 0xff);
+        if (this.debugSink !== null) this.debugSink(x[REG_A0] & 0xff);
         x[REG_A0] = 0;
         break;
       default:
@@ -786,6 +789,7 @@ export class Kernel {
     hart.pc = (hart.pc - 4) | 0; // the ecall itself (the handler resumes at pc + 4)
     const h = t.excHandler;
     if ((h === null || !h.obj.alive) && this.semihost !== null) {
+      if (this.trace.enabled) this.trace.record(TraceKind.Fault, this.board.clock.cycles, t.id, C.CAUSE_USER_ECALL, hart.x[REG_A7]);
       const act = this.semihost(t, hart.x);
       if (act === 'resume') {
         hart.pc = (hart.pc + 4) | 0;
@@ -910,6 +914,11 @@ export class Kernel {
    * item (into `r`'s receive window). Sets r's a0..a6.
    */
   private deliver(s: Thread, sx: Int32Array, r: Thread, rx: Int32Array): void {
+    if (this.trace.enabled) {
+      const info = s.sendKind === SEND_MSG ? sx[REG_A1]
+        : ((s.sendKind === SEND_PAGE_FAULT ? FaultLabel.PageFault : FaultLabel.Exception) << MSGINFO_LABEL_SHIFT);
+      this.trace.record(TraceKind.Ipc, this.board.clock.cycles, s.id, r.id, info);
+    }
     rx[REG_A0] = 0;
     rx[REG_A6] = s.sendBadge;
     if (s.sendKind === SEND_PAGE_FAULT) {

@@ -20,15 +20,17 @@ import { DRAM_BASE } from '../../machine/memory.ts';
 import * as C from '../../machine/csr.ts';
 import { PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X } from '../../machine/sv32.ts';
 import { parseElf32, type ElfImage } from '../../abi/elf.ts';
-import { PAGE_SIZE, STACK_SIZE, STACK_TOP, LINEAR_MAX, GUARD_SIZE, CODE_BASE, UTCB_BASE } from '../../abi/layout.ts';
-import { lookupTrap, TRAP_MESSAGES, type TrapKind } from './traps.ts';
-import { ENV_CALLS, FUZZ_CALLS, SYS_EXIT, SYS_RETURN } from './sysno.ts';
+import { PAGE_SIZE, STACK_SIZE, STACK_TOP, UTCB_BASE } from '../../abi/layout.ts';
+import { FUZZ_CALLS } from './sysno.ts';
 import { Sys } from '../../abi/sys.ts';
 import { CompSlot } from '../../abi/caps.ts';
 import { Err } from '../../abi/errors.ts';
 import { MemProto } from '../../abi/runtime.ts';
 import { MSGINFO_LABEL_SHIFT, msgInfo } from '../../abi/message.ts';
-import { FUNC_ENTRY_SIZE, FUNC_HAS_FRAME, FUNCS_BASE, TRAPS_BASE } from './compile.ts';
+import {
+  ProgramSymbols, formatFault, readAsString, serveRuntimeCall, outcomeStatus, hex,
+  type Frame, type FaultReport, type Outcome,
+} from './rt-host.ts';
 import { F32, F64, I64, type ValType } from './module.ts';
 
 export interface HostEnvOptions {
@@ -47,38 +49,10 @@ export interface HostEnvOptions {
   hostCalls?: Map<number, (env: HostEnv) => void | boolean>;
 }
 
-export interface Frame {
-  pc: number;
-  func: string;
-  funcIndex: number;
-}
-
-export interface FaultReport {
-  kind: TrapKind | 'fault';
-  message: string;
-  pc: number;
-  funcIndex: number;
-  func: string;
-  /** Offset of the trapping wasm instruction in the module, or -1. */
-  wasmOffset: number;
-  backtrace: Frame[];
-}
-
-export type Outcome =
-  | { kind: 'exit'; status: number }
-  | { kind: 'return' }
-  | { kind: 'trap'; report: FaultReport }
-  | { kind: 'abort'; message: string }
-  | { kind: 'budget' };
-
-const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
-
-/** Format a fault report: the trap, then one line per frame. */
-export function formatFault(r: FaultReport): string {
-  const lines = [`wasm trap: ${r.message} in ${r.func} (function ${r.funcIndex}${r.wasmOffset >= 0 ? `, wasm offset ${hex(r.wasmOffset)}` : ''}, pc ${hex(r.pc)})`];
-  r.backtrace.forEach((f, i) => lines.push(`  #${i} ${hex(f.pc)} ${f.func}${f.funcIndex >= 0 ? ` (function ${f.funcIndex})` : ''}`));
-  return lines.join('\n');
-}
+// The program-facing logic (runtime calls, strings, fault reports, backtraces) is rt-host.ts,
+// shared with the kernel's semihosting front end (src/cli/run-kernel.ts).
+export { formatFault };
+export type { Frame, FaultReport, Outcome };
 
 export class HostEnv {
   readonly board: Board;
@@ -91,9 +65,13 @@ export class HostEnv {
   /** memory.grow requests that reached the memory manager (the host) through IPC. */
   memoryCalls = 0;
   private outcome: Outcome | null = null;
-  private readonly traps: Uint8Array;
-  private readonly funcs: DataView;
-  private readonly symByAddr: Map<number, string>;
+  readonly symbols: ProgramSymbols;
+  private readonly cpu = {
+    x: new Int32Array(0),
+    readF64: (i: number): number => this.board.hart.frD[i],
+    writeF64: (i: number, v: number): void => { this.board.hart.frD[i] = v; },
+  };
+  private readonly rtHost = { print: (t: string): void => this.print(t), seed: 0 };
   private readonly out: (s: string) => void;
   output = '';
 
@@ -115,12 +93,9 @@ export class HostEnv {
     for (let va = STACK_TOP - STACK_SIZE; va < STACK_TOP; va += PAGE_SIZE) this.map(va, PTE_R | PTE_W);
     // The thread's UTCB, where the kernel would map it for the first thread of a component.
     this.map(UTCB_BASE, PTE_R | PTE_W);
-    const seg = (base: number): Uint8Array => this.image.segments.find((s) => s.vaddr === base)?.data ?? new Uint8Array(0);
-    this.traps = seg(TRAPS_BASE);
-    const f = seg(FUNCS_BASE);
-    this.funcs = new DataView(f.buffer, f.byteOffset, f.byteLength);
-    this.symByAddr = new Map();
-    for (const s of this.image.symbolList) if (s.kind === 'func' && !s.name.startsWith('__export_')) this.symByAddr.set(s.value >>> 0, s.name);
+    this.symbols = new ProgramSymbols(this.image);
+    this.cpu.x = this.board.hart.x;
+    this.rtHost.seed = opts.seed ?? 42;
     const hart = this.board.hart;
     hart.trapHandler = (h, cause, tval) => this.onTrap(cause, tval);
     hart.mstatus |= C.MSTATUS_FS;
@@ -184,17 +159,9 @@ export class HostEnv {
     return out;
   }
 
-  /** An AssemblyScript string (UTF-16, byte length at ptr-4), or '' for null. */
+  /** An AssemblyScript string (UTF-16, byte length at ptr-4), or 'null' for 0. */
   readAsString(ptr: number): string {
-    if (ptr === 0) return 'null';
-    try {
-      const len = this.readU32(ptr - 4);
-      let s = '';
-      for (let i = 0; i + 1 < len; i += 2) s += String.fromCharCode(this.readU8(ptr + i) | (this.readU8(ptr + i + 1) << 8));
-      return s;
-    } catch {
-      return `<bad string ${hex(ptr)}>`;
-    }
+    return readAsString(this, ptr);
   }
 
   print(s: string): void {
@@ -332,8 +299,6 @@ export class HostEnv {
       if (h !== undefined && h(this) !== false) return;
     }
     switch (num) {
-      case SYS_EXIT: this.stop({ kind: 'exit', status: x[10] }); return;
-      case SYS_RETURN: this.stop({ kind: 'return' }); return;
       case Sys.Call: {
         // The memory manager's side of memory.grow (src/abi/runtime.ts MemProto).
         if (x[10] !== CompSlot.Memory || (x[11] >>> MSGINFO_LABEL_SHIFT) !== MemProto.Grow) break;
@@ -357,24 +322,11 @@ export class HostEnv {
         this.print(String.fromCharCode(x[10] & 0xff));
         x[10] = Err.Ok;
         return;
-      case ENV_CALLS['env.abort']: {
-        const msg = `abort: ${this.readAsString(x[10])} at ${this.readAsString(x[11])}:${x[12]}:${x[13]}`;
-        this.print(`${msg}\n`);
-        this.stop({ kind: 'abort', message: msg });
-        return;
-      }
-      case ENV_CALLS['env.trace']: {
-        const n = x[11];
-        const vals = [];
-        for (let i = 0; i < n && i < 5; i++) vals.push(String(hart.frD[10 + i]));
-        this.print(`trace: ${this.readAsString(x[10])}${vals.length ? ' ' + vals.join(', ') : ''}\n`);
-        return;
-      }
-      case ENV_CALLS['env.seed']: hart.frD[10] = this.opts.seed ?? 42; return;
-      case ENV_CALLS['env.console.log']: case ENV_CALLS['env.console.error']: case ENV_CALLS['env.console.info']:
-      case ENV_CALLS['env.console.warn']: case ENV_CALLS['env.console.debug']:
-        this.print(`${this.readAsString(x[10])}\n`);
-        return;
+    }
+    const r = serveRuntimeCall(num, this.cpu, this, this.rtHost);
+    if (r !== null) {
+      if (r.kind !== 'continue') this.stop(r);
+      return;
     }
     const h = this.opts.hostCalls?.get(num);
     if (h !== undefined) { h(this); return; }
@@ -384,76 +336,15 @@ export class HostEnv {
     this.stop({ kind: 'trap', report: { ...this.faultReport(C.CAUSE_USER_ECALL, 0), kind: 'fault', message } });
   }
 
-  /** Decode a trap at hart.pc into a report (traps.ts for the kinds). */
+  /** Decode a trap at hart.pc into a report (rt-host.ts). */
   faultReport(cause: number, tval: number): FaultReport {
     const hart = this.board.hart;
-    const pc = hart.pc >>> 0;
-    const site = lookupTrap(this.traps, pc);
-    let kind: TrapKind | 'fault' = 'fault';
-    let message: string;
-    const isPageFault = cause === C.CAUSE_LOAD_PAGE_FAULT || cause === C.CAUSE_STORE_PAGE_FAULT;
-    const stackBottom = STACK_TOP - STACK_SIZE;
-    if (isPageFault && (tval >>> 0) < stackBottom && (tval >>> 0) >= stackBottom - 0x1000_0000) {
-      kind = 'stack_overflow';
-    } else if (site !== null && (cause === C.CAUSE_BREAKPOINT || (isPageFault && site.kind === 'oob_memory' && (tval >>> 0) < LINEAR_MAX + GUARD_SIZE))) {
-      kind = site.kind;
-    }
-    if (kind !== 'fault') message = TRAP_MESSAGES[kind];
-    else message = `unexpected trap cause ${cause} (tval ${hex(tval)})`;
-    const fn = this.funcAt(pc);
-    return {
-      kind, message, pc, funcIndex: fn.index, func: fn.name, wasmOffset: site?.wasmOff ?? -1,
-      backtrace: this.backtrace(pc),
-    };
+    return this.symbols.faultReport(cause, tval, hart.pc, hart.x, this);
   }
 
-  private funcAt(pc: number): { index: number; name: string; start: number; hasFrame: boolean; prologue: number } {
-    const dv = this.funcs;
-    for (let i = 0; i + FUNC_ENTRY_SIZE <= dv.byteLength; i += FUNC_ENTRY_SIZE) {
-      const start = dv.getUint32(i, true);
-      const end = dv.getUint32(i + 4, true);
-      if (pc >= start && pc < end) {
-        const flags = dv.getUint32(i + 8, true);
-        return { index: dv.getInt32(i + 12, true), name: this.symByAddr.get(start) ?? hex(start), start, hasFrame: (flags & FUNC_HAS_FRAME) !== 0, prologue: flags >>> 8 };
-      }
-    }
-    return { index: -1, name: '?', start: 0, hasFrame: false, prologue: 0 };
-  }
-
-  /**
-   * Walk the frames (docs/WASM2RV.md "Backtraces"): a function with a frame keeps its return
-   * address at fp-4 and the caller's fp at fp-8; a frameless leaf (or one still in its
-   * prologue) has its return address in ra and leaves fp alone.
-   */
+  /** The frames from `pc` along the frame-pointer chain (rt-host.ts). */
   backtrace(pc: number): Frame[] {
-    const hart = this.board.hart;
-    const frames: Frame[] = [];
-    let fp = hart.x[8] >>> 0;
-    let ra = hart.x[1] >>> 0;
-    let first = true;
-    for (let depth = 0; depth < 64; depth++) {
-      const fn = this.funcAt(pc);
-      frames.push({ pc, func: fn.name, funcIndex: fn.index });
-      if (fn.index < 0 && !first) break;
-      let next: number;
-      if (fn.hasFrame && !(first && pc < fn.start + fn.prologue)) {
-        if (fp === 0) break;
-        try {
-          next = this.readU32(fp - 4);
-          fp = this.readU32(fp - 8);
-        } catch {
-          break;
-        }
-      } else if (first) {
-        next = ra;
-      } else {
-        break;
-      }
-      first = false;
-      if (next < CODE_BASE || next === 0) break;
-      pc = (next - 4) >>> 0;
-    }
-    return frames;
+    return this.symbols.backtrace(pc, this.board.hart.x, this);
   }
 
   get instret(): number {
@@ -476,13 +367,7 @@ export interface RunResult {
 export function runElf(elf: Uint8Array, opts: HostEnvOptions = {}): RunResult {
   const env = new HostEnv(elf, opts);
   const outcome = env.start();
-  let status: number;
-  switch (outcome.kind) {
-    case 'exit': status = outcome.status; break;
-    case 'trap': env.print(`${formatFault(outcome.report)}\n`); status = 129; break;
-    case 'abort': status = 134; break;
-    case 'budget': env.print('host-env: instruction budget exhausted\n'); status = 124; break;
-    default: status = 0;
-  }
-  return { status, outcome, output: env.output, instructions: env.instret };
+  if (outcome.kind === 'trap') env.print(`${formatFault(outcome.report)}\n`);
+  if (outcome.kind === 'budget') env.print('host-env: instruction budget exhausted\n');
+  return { status: outcomeStatus(outcome), outcome, output: env.output, instructions: env.instret };
 }
