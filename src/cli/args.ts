@@ -19,7 +19,8 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
   const positionals: string[] = [];
   const options = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    // `-o` is `--o`: single-letter options take one dash as well.
+    const a = /^-[a-zA-Z]$/.test(argv[i]) ? `-${argv[i]}` : argv[i];
     if (!a.startsWith('--') || a === '--') {
       positionals.push(a);
       continue;
