@@ -116,8 +116,8 @@ export const PlanObjKind = {
   Endpoint: 4,
   /** Retype a notification. 1 slot. */
   Notification: 5,
-  /** Memory quota: P0 = pages; retyped as one untyped per set bit of P0, largest first
-   *  (P1 = how many). P1 slots. */
+  /** Memory quota: P0 = pages; retyped as untypeds of 1024 pages while at least 1024 remain,
+   *  then one per set bit of the rest, largest first (P1 = how many). P1 slots. */
   Untyped: 6,
   /** The frames of boot module P0 (BootInfo module table: first frame slot, frame count);
    *  P1 = frame count, P2 = the module's size in bytes. P1 slots. */

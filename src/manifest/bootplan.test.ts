@@ -35,6 +35,7 @@ test('user/lib/bootplan.ts is generated from src/abi/bootplan.ts and up to date'
 
 test('helpers: untyped pieces, names', () => {
   assert.deepEqual(untypedPieces(100), [6, 5, 2]);
+  assert.deepEqual(untypedPieces(2049), [10, 10, 0]);
   assert.deepEqual(untypedPieces(64), [6]);
   assert.deepEqual(nameWords('abcde').slice(0, 3), [5, 0x64636261, 0x65]);
 });

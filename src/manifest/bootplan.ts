@@ -60,10 +60,13 @@ const ROLE: Record<Component['role'], number> = {
   'supervisor': PlanRole.Supervisor, 'task': PlanRole.Task,
 };
 
-/** The number of set bits: how many power-of-two untypeds a quota of `pages` is split into. */
+/** The size bits (log2 pages) of the untypeds a quota of `pages` is split into, largest first:
+ *  pieces of at most 2^10 pages (the largest boot untyped, 4 MiB), then one per set bit. */
 export function untypedPieces(pages: number): number[] {
   const out: number[] = [];
-  for (let b = 31; b >= 0; b--) if ((pages >>> b) & 1) out.push(b);
+  let rest = pages;
+  while (rest >= 1024) { out.push(10); rest -= 1024; }
+  for (let b = 9; b >= 0; b--) if ((rest >>> b) & 1) out.push(b);
   return out;
 }
 
