@@ -5,7 +5,6 @@ import { UsageError } from './args.ts';
 import { runBareCommand } from './run-bare.ts';
 import { startCommand } from './start.ts';
 import { bootCommand } from './boot.ts';
-import { bootCommand } from './boot.ts';
 import { asmCommand } from './asm.ts';
 import { buildCommand, buildUserCommand, runCommand } from './build-run.ts';
 
@@ -14,11 +13,6 @@ const USAGE = `usage: l4ts <command> [options]
 commands:
   start
       boot the default system (what \`npm start\` runs)
-  boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--paged]
-      validate the manifest (default manifests/default.json), build its images (cached in
-      build/boot-cache), boot the kernel with the root task and run; the UART is the terminal.
-      --caps prints the capability distribution the root task handed out, from the kernel.
-      --paged leaves image loading to the memory manager (default: the root task loads them)
   boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--paged]
       validate the manifest (default manifests/default.json), build its images (cached in
       build/boot-cache), boot the kernel with the root task and run; the UART is the terminal.
@@ -44,8 +38,6 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'start':
         return await startCommand(rest);
-      case 'boot':
-        return await bootCommand(rest);
       case 'boot':
         return await bootCommand(rest);
       case 'build':
