@@ -7,6 +7,7 @@ import { mr, msgInfo, infoLabel, infoLength, infoCaps, infoMap, call, send, last
 /** The console (user/console): the UART, shared by every component that uses service "console". */
 export const CONSOLE_WRITE: u32 = 0x1;
 export const CONSOLE_READ: u32 = 0x2;
+export const CONSOLE_TAG: u32 = 0x3;
 
 /** Results of console.write. The server fills them in its handler; the client stub
  *  fills them from the reply. */
@@ -31,7 +32,11 @@ export class ConsoleClient {
   recvWindow: u32 = 0;
   constructor(ep: u32) { this.ep = ep; }
 
-  /** Write bytes to the console. Errors: InvalidArg. (label 0x1) */
+  /**
+   * Write bytes to the console. Each line (up to its newline) appears as one line [tag] text,
+   * never split by another client's output; a partial line waits for its newline (or is cut at
+   * 200 bytes). Errors: InvalidArg. (label 0x1)
+   */
   write(text: Uint8Array, out: ConsoleWriteResult): i32 {
     const textLen = text.length;
     if (textLen > 200) return ERR_INVALID_ARG;
@@ -46,8 +51,9 @@ export class ConsoleClient {
   }
 
   /**
-   * Bytes typed so far, at most max (none: WouldBlock). Errors: WouldBlock, InvalidArg. (label
-   * 0x2)
+   * Bytes typed at the UART, at most max. With nothing typed yet the console waits up to 10 ms
+   * for input (holding only this caller) and then answers WouldBlock: call again. Errors:
+   * WouldBlock, InvalidArg. (label 0x2)
    */
   read(max: u32, out: ConsoleReadResult): i32 {
     mr[0] = <i32>max;
@@ -60,6 +66,23 @@ export class ConsoleClient {
     out.text = getBytes(2, textLen);
     return 0;
   }
+
+  /**
+   * The tag of the caller's lines on the console ([tag] text); default: its badge in decimal.
+   * Kept until the console restarts (the client library sends it again after an error).
+   * Errors: InvalidArg. (label 0x3)
+   */
+  tag(name: Uint8Array): i32 {
+    const nameLen = name.length;
+    if (nameLen > 32) return ERR_INVALID_ARG;
+    mr[0] = nameLen;
+    putBytes(1, name, nameLen);
+    const err = call(this.ep, msgInfo(CONSOLE_TAG, 1 + ((nameLen + 3) >> 2), 0, false));
+    if (err != 0) return err;
+    const status = infoLength(lastInfo) >= 1 ? mr[0] : ERR_INVALID_CALL;
+    if (status != 0) return status;
+    return 0;
+  }
 }
 
 /** Server of "console": extend it and override the handlers. A handler gets the caller's
@@ -68,10 +91,24 @@ export class ConsoleClient {
 export class ConsoleServer {
   /** First empty slot where capabilities sent by clients arrive (0 = accept none). */
   recvSlot: u32 = 0;
-  /** Write bytes to the console. Errors: InvalidArg. */
+  /**
+   * Write bytes to the console. Each line (up to its newline) appears as one line [tag] text,
+   * never split by another client's output; a partial line waits for its newline (or is cut at
+   * 200 bytes). Errors: InvalidArg.
+   */
   write(badge: u32, text: Uint8Array, out: ConsoleWriteResult): i32 { return ERR_INVALID_CALL; }
-  /** Bytes typed so far, at most max (none: WouldBlock). Errors: WouldBlock, InvalidArg. */
+  /**
+   * Bytes typed at the UART, at most max. With nothing typed yet the console waits up to 10 ms
+   * for input (holding only this caller) and then answers WouldBlock: call again. Errors:
+   * WouldBlock, InvalidArg.
+   */
   read(badge: u32, max: u32, out: ConsoleReadResult): i32 { return ERR_INVALID_CALL; }
+  /**
+   * The tag of the caller's lines on the console ([tag] text); default: its badge in decimal.
+   * Kept until the console restarts (the client library sends it again after an error).
+   * Errors: InvalidArg.
+   */
+  tag(badge: u32, name: Uint8Array): i32 { return ERR_INVALID_CALL; }
   /** A message whose label is not an operation of the service (e.g. a fault): MR0.. are in
    *  `mr`. Return a status to reply with, NO_REPLY, or REPLIED (after setting `reply.info`,
    *  `mr` and any UTCB words yourself). */
@@ -115,6 +152,18 @@ export function consoleDispatch(s: ConsoleServer, info: i32, badge: u32): i32 {
     mr[1] = textLen;
     putBytes(2, out.text, textLen);
     reply.info = msgInfo(0, 2 + ((textLen + 3) >> 2), 0, false);
+    return 0;
+  }
+  if (label == CONSOLE_TAG) {
+    if (len < 1) { replyStatus(ERR_INVALID_ARG); return 0; }
+    const nameLen = mr[0];
+    if (nameLen < 0 || nameLen > 32 || len < 1 + ((nameLen + 3) >> 2)) { replyStatus(ERR_INVALID_ARG); return 0; }
+    const name = getBytes(1, nameLen);
+    const status = s.tag(badge, name);
+    if (status == NO_REPLY) return NO_REPLY;
+    if (status != 0) { replyStatus(status); return 0; }
+    mr[0] = 0;
+    reply.info = msgInfo(0, 1, 0, false);
     return 0;
   }
   const st = s.other(badge, info);

@@ -1,0 +1,59 @@
+// The supervisor restarts a component that dereferences a wild pointer (a refused page fault),
+// hits a wasm trap (unreachable; a pointer beyond 2 GiB), or loops forever (missed heartbeat);
+// the client's interrupted call fails with Aborted and the next one succeeds; the console
+// driver, hello and the client are unaffected; console lines never interleave; input typed at
+// the UART reaches the client that reads it (IRQ 10 -> notification -> driver).
+// The system is built by tests/restart/system.ts (the root task's work, done from TypeScript).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSupervisedSystem } from './system.ts';
+
+test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see Aborted, then succeed; console serves them all', { timeout: 300_000 }, async () => {
+  const s = await buildSupervisedSystem();
+  s.runUntil(() => s.uart().includes('[client] type a line:'), 100_000_000);
+  s.typeAtUart('hello there\n');
+  s.runUntil(() => s.uart().includes('[client] done'), 50_000_000);
+  const uart = s.uart();
+  const log = s.debug();
+
+  // Every console line is whole and tagged.
+  const lines = uart.split('\n').filter((l) => l !== '');
+  for (const l of lines) assert.match(l, /^\[(console|hello|client)\] /, `untagged or interleaved line: ${JSON.stringify(l)}`);
+  assert.equal(lines[0], '[console] ready');
+  assert.ok(lines.includes('[hello] Hello, world! from a user task, through the console driver.'), uart);
+
+  // Each failure: the interrupted call fails with Aborted (10), the next call succeeds.
+  const kinds = ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB'];
+  kinds.forEach((k, i) => {
+    assert.ok(lines.includes(`[client] fail ${i + 1} (${k}): call returned error 10`), `${k}:\n${uart}`);
+  });
+  assert.equal(lines.filter((l) => l.startsWith('[client] after restart: echo ok')).length, 4, uart);
+  assert.ok(lines.includes('[client] typed: hello there'), uart);
+  assert.ok(lines.includes('[client] done'), uart);
+
+  // The supervisor's log: what happened, in order, with generations.
+  const sup = log.split('\n').filter((l) => l.startsWith('[supervisor] crashy'));
+  const expect = [
+    /crashy: page fault at 0x70000000 \(pc 0x[0-9a-f]+\) refused \(generation 1\)/,
+    /crashy: restart 1\/10 in 10 ms/,
+    /crashy: restarted, generation 2/,
+    /crashy: wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 2\)/,
+    /crashy: restart 2\/10 in 20 ms/,
+    /crashy: restarted, generation 3/,
+    /crashy: missed its heartbeat \(period 20 ms, generation 3\)/,
+    /crashy: restart 3\/10 in 40 ms/,
+    /crashy: restarted, generation 4/,
+    /crashy: wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 4\)/,
+    /crashy: restart 4\/10 in 40 ms/,
+    /crashy: restarted, generation 5/,
+  ];
+  assert.equal(sup.length, expect.length, log);
+  expect.forEach((re, i) => assert.match(sup[i]!, re, log));
+  // hello's exit was seen and, being clean, not restarted; the console never failed.
+  assert.match(log, /\[supervisor\] hello: exited with status 0 \(generation 1\)\n\[supervisor\] hello: stopped for good/);
+  assert.doesNotMatch(log, /console:/);
+  // The backoff is virtual time: the restart comes no earlier than configured.
+  const k = s.sys.kernel;
+  assert.ok(k.board.clock.cycles > 0);
+});
