@@ -102,3 +102,20 @@ test('a program on user/lib as the root task of the real kernel: BootInfo, MemRe
   assert.equal(status, 0, `${kernel.debugOut}${stops.join('\n')}`);
   assert.equal(kernel.debugOut, 'root: hello\nroot: ok\n');
 });
+
+test('all of user/lib compiles (asc checks only what is reachable: l4.ts as the entry exports everything)', async () => {
+  const wasm = await compileAssemblyScript(USER_LIB + 'l4.ts');
+  const { module } = wasm2rv(wasm);
+  const exports = new Set(module.exports.map((e) => e.name));
+  const helpers = ['capCopy', 'capMint', 'capMove', 'capDelete', 'capRevoke', 'capIdentify', 'taskMap', 'taskUnmap',
+    'untypedRetype', 'frameMap', 'frameUnmap', 'frameInfo', 'threadConfigure', 'threadSetRegs', 'threadSetPriority',
+    'threadSetMcp', 'threadResume', 'threadSuspend', 'threadBindSc', 'threadReadRegs', 'scConfigure', 'scInfo',
+    'irqSetNotification', 'irqAck', 'irqClear', 'dmaSetWindow', 'dmaClearWindow', 'debugName'];
+  // One typed helper per Method.
+  assert.equal(helpers.length, Object.keys(Method).length);
+  for (const name of [...helpers, 'call', 'send', 'nbSend', 'recv', 'nbRecv', 'reply', 'replyRecv', 'yieldCpu', 'invoke',
+    'msgInfo', 'setMr', 'getMr', 'msgLabel', 'msgLength', 'badge', 'utcbGet', 'utcbSet', 'setXferCaps', 'setMapItem',
+    'setRecvSlot', 'setRecvWindow', 'fpage', 'debugPrint']) {
+    assert.ok(exports.has(name), name);
+  }
+});
