@@ -70,3 +70,28 @@ test('boot: image paths are relative to the project root for manifests/*.json', 
   assert.equal(manifestBaseDir(DEFAULT_MANIFEST), PROJECT_ROOT.replace(/\/$/, ''));
   assert.equal(manifestBaseDir('/x/y/sys.json'), '/x/y');
 });
+
+test('boot: the name service hands out allowed endpoints (badged, without Grant) and refuses the rest', async () => {
+  const sched = { budgetUs: 1000, periodUs: 10000 };
+  const comp = (name: string, image: string, extra: object = {}) => ({ name, image, priority: 100, sched, memoryPages: 16, ...extra });
+  const m = parseManifest(JSON.stringify({
+    version: 1,
+    components: [
+      comp('root', 'user/root/main.ts', { role: 'root', priority: 255 }),
+      comp('memory', STUB, { role: 'memory-manager', priority: 250 }),
+      comp('names', 'user/names/main.ts', { role: 'name-service', priority: 240 }),
+      comp('srv', STUB, { provides: [{ name: 'alpha' }, { name: 'beta', clients: ['other'] }] }),
+      comp('client', 'user/tests/boot/names-client.ts', { uses: ['alpha'] }),
+      comp('other', STUB, { uses: ['beta'] }),
+    ],
+  }), { baseDir: PROJECT_ROOT });
+  const images = await buildImages(m);
+  let diag = '';
+  const sys = bootSystem(m, images, { diag: (s) => { diag += s; } });
+  assert.ok(runUntilRootDone(sys, 50_000_000), diag);
+  assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
+  sys.board.run(100_000_000);
+  // alpha: the slot; beta: NotAllowed (1); zeta: NoSuchService (2); register: NotProvider (4);
+  // the endpoint: type Endpoint (4), rights W (2: no Grant), the client's badge (5).
+  assert.match(diag, /\[client\] names-client: alpha=20 beta=-1 zeta=-2 register=4 type=4 rights=2 badge=5/, diag);
+});
