@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { Board } from '../../src/machine/board.ts';
 import { VirtioBlk, type VirtioBlkOptions } from '../../src/machine/virtio/blk.ts';
 import type { BlockBackend } from '../../src/machine/virtio/blk-backend.ts';
+import type { VirtioNet } from '../../src/machine/virtio/net.ts';
+import type { VirtioDevice } from '../../src/machine/virtio/mmio.ts';
 import { Kernel, type SemihostAction } from '../../src/kernel/kernel.ts';
 import type { Thread } from '../../src/kernel/objects/thread.ts';
 import type { Task } from '../../src/kernel/objects/task.ts';
@@ -69,7 +71,9 @@ export async function buildProgram(rel: string): Promise<Uint8Array> {
 // ---- the rig ----------------------------------------------------------------------------------
 
 export interface RigOptions {
-  disk: BlockBackend;
+  /** A virtio-blk disk in slot 0 (then the NICs), or only NICs from slot 0. */
+  disk?: BlockBackend;
+  nics?: VirtioNet[];
   dramSize?: number;
   blk?: VirtioBlkOptions;
 }
@@ -88,7 +92,7 @@ export interface Proc {
 export class Rig {
   readonly board: Board;
   readonly kernel: Kernel;
-  readonly blk: VirtioBlk;
+  readonly blk: VirtioBlk | null;
   private nextSlot: number;
   private readonly untypeds: number[] = [];
   private ut = 0;
@@ -101,8 +105,9 @@ export class Rig {
   echo = false;
 
   constructor(opts: RigOptions) {
-    this.blk = new VirtioBlk(opts.disk, opts.blk);
-    this.board = new Board({ dramSize: opts.dramSize ?? 128 << 20, virtio: [this.blk] });
+    this.blk = opts.disk !== undefined ? new VirtioBlk(opts.disk, opts.blk) : null;
+    const devices: VirtioDevice[] = [...(this.blk !== null ? [this.blk] : []), ...(opts.nics ?? [])];
+    this.board = new Board({ dramSize: opts.dramSize ?? 128 << 20, virtio: devices });
     this.kernel = new Kernel(this.board, { root: asm(IDLE_ROOT).elf }, {
       semihost: (t, x) => this.semihost(t, x),
     });
@@ -448,4 +453,118 @@ export function integrityWrites(seed: number, ops: number, qd: number, blocks: n
     done += n;
   }
   return last;
+}
+
+// ---- the network system ---------------------------------------------------------------------------
+
+export interface NetClientSpec {
+  mode: number;
+  ops?: number;
+  qd?: number;
+  seed?: number;
+  len?: number;
+  /** The client's MAC (lo = bytes 0..3, hi = bytes 4..5, little endian) and its peer's. */
+  mac: [number, number];
+  peer?: [number, number];
+  dataBits?: number;
+}
+
+export interface NetSystem {
+  driver: Proc;
+  forwarder: Proc;
+  clients: Proc[];
+}
+
+/** MAC 02:00:00:00:<a>:<b> as (lo, hi) words. */
+export function macWords(a: number, b: number): [number, number] {
+  return [0x0000_0002, (a & 0xff) | ((b & 0xff) << 8)];
+}
+
+/** Build (not start) a network driver for virtio `slot`, its IRQ forwarder and its clients. */
+export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpec[], driverFlags = 0): Promise<NetSystem> {
+  const [drvElf, cliElf] = await Promise.all([buildProgram('net/main.ts'), buildProgram('net/client.ts')]);
+  const driver = rig.spawn(`net${slot}`, drvElf, DRIVER_PRIO);
+  const forwarder = rig.spawn(`net${slot}-irq`, drvElf, DRIVER_PRIO + 10);
+  const ep = rig.alloc(ObjType.Endpoint);
+  const irqNtfn = rig.alloc(ObjType.Notification);
+  const priv = rig.frame(Math.log2(P.NET_PRIV_PAGES));
+  const mmioSlot = rig.bootInfo(BootInfo.IoMemFirst) + 2 + slot;
+  rig.give(driver, ep, D_EP, Rights.Read);
+  rig.give(driver, rig.bootInfo(BootInfo.IrqFirst) + slot, D_IRQ, Rights.Write);
+  rig.give(driver, irqNtfn, D_IRQ_NTFN, Rights.Write);
+  rig.give(driver, rig.bootInfo(BootInfo.DmaFirst) + slot, D_DMA, Rights.Write);
+  rig.give(driver, priv.slot, D_PRIV, Rights.Read | Rights.Write);
+  rig.give(driver, mmioSlot, D_MMIO, Rights.Read | Rights.Write);
+  rig.give(forwarder, ep, D_EP, Rights.Write);
+  rig.give(forwarder, irqNtfn, D_IRQ_NTFN, Rights.Read);
+  const cfg: number[] = new Array(P.CFG_CLIENTS + P.MAX_CLIENTS * P.CLIENT_WORDS).fill(0);
+  cfg[P.CFG_MAGIC] = P.CFG_MAGIC_BLK;
+  cfg[P.CFG_ENDPOINT] = D_EP;
+  cfg[P.CFG_IRQ] = D_IRQ;
+  cfg[P.CFG_IRQ_NTFN] = D_IRQ_NTFN;
+  cfg[P.CFG_DMA] = D_DMA;
+  cfg[P.CFG_PRIV_FRAME] = D_PRIV;
+  cfg[P.CFG_MMIO] = D_MMIO;
+  cfg[P.CFG_FLAGS] = driverFlags;
+  cfg[P.CFG_NCLIENTS] = specs.length;
+  const fstart = rig.frame();
+  rig.writeWords(fstart.pa, cfg.map((w, i) => (i === P.CFG_FLAGS ? P.NET_F_FORWARDER : w)));
+  rig.mapInto(forwarder, fstart.slot, P.START_VA, Rights.Read);
+  const clients: Proc[] = [];
+  specs.forEach((c, i) => {
+    const k = i + 1;
+    const data = rig.frame(c.dataBits ?? 6);
+    const ntfn = rig.alloc(ObjType.Notification);
+    const ring = c.mode === P.NM_ECHO_RING || c.mode === P.NM_PING_RING;
+    const dSlot = D_CLIENT0 + 2 * i;
+    rig.give(driver, data.slot, dSlot, Rights.Read | Rights.Write);
+    rig.give(driver, ntfn, dSlot + 1, Rights.Write);
+    const base = P.CFG_CLIENTS + i * P.CLIENT_WORDS;
+    cfg[base + P.CL_FLAGS] = P.CLF_PRESENT;
+    cfg[base + P.NCL_MAC_LO] = c.mac[0];
+    cfg[base + P.NCL_MAC_HI] = c.mac[1];
+    cfg[base + P.CL_DATA_FRAME] = dSlot;
+    cfg[base + P.CL_DATA_BYTES] = data.bytes;
+    cfg[base + P.CL_NTFN] = dSlot + 1;
+    cfg[base + P.CL_RING] = ring ? 1 : 0;
+    const p = rig.spawn(`${c.mode === P.NM_ECHO_SYNC || c.mode === P.NM_ECHO_RING ? 'echo' : 'ping'}${slot}.${k}`, cliElf, CLIENT_PRIO);
+    rig.give(p, ep, C_EP, Rights.Write, k);
+    rig.give(p, ntfn, C_NTFN, Rights.Read);
+    rig.mapInto(p, data.slot, P.DATA_VA, Rights.Read | Rights.Write);
+    if (ring) {
+      const tx = rig.frame();
+      const rx = rig.frame();
+      rig.mapInto(driver, tx.slot, P.RINGS_VA + k * 0x2000, Rights.Read | Rights.Write);
+      rig.mapInto(driver, rx.slot, P.RINGS_VA + k * 0x2000 + 0x1000, Rights.Read | Rights.Write);
+      rig.mapInto(p, tx.slot, P.RINGS_VA, Rights.Read | Rights.Write);
+      rig.mapInto(p, rx.slot, P.NET_RX_RING_VA, Rights.Read | Rights.Write);
+    }
+    const cs = rig.frame();
+    const words: number[] = new Array(16).fill(0);
+    words[P.CC_MAGIC] = P.CFG_MAGIC_CLIENT;
+    words[P.CC_EP] = C_EP;
+    words[P.CC_NTFN] = C_NTFN;
+    words[P.CC_MODE] = c.mode;
+    words[P.CC_OPS] = c.ops ?? 0;
+    words[P.CC_QD] = c.qd ?? 1;
+    words[P.CC_SEED] = c.seed ?? 1;
+    words[P.NC_PEER_LO] = c.peer?.[0] ?? 0;
+    words[P.NC_PEER_HI] = c.peer?.[1] ?? 0;
+    words[P.NC_LEN] = c.len ?? 1500;
+    rig.writeWords(cs.pa, words);
+    rig.mapInto(p, cs.slot, P.START_VA, Rights.Read);
+    clients.push(p);
+  });
+  const start = rig.frame();
+  rig.writeWords(start.pa, cfg);
+  rig.mapInto(driver, start.slot, P.START_VA, Rights.Read);
+  return { driver, forwarder, clients };
+}
+
+/** Start drivers (and forwarders), let them initialise, then start the clients. */
+export function startNetSystems(rig: Rig, systems: NetSystem[]): void {
+  for (const s of systems) { rig.start(s.driver); rig.start(s.forwarder); }
+  rig.board.run(2_000_000);
+  for (const s of systems) if (s.driver.status !== null) throw new Error(`net driver stopped during initialisation (status ${s.driver.status})\n${rig.log}`);
+  for (const s of systems) for (const c of s.clients) rig.start(c);
 }

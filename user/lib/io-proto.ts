@@ -118,3 +118,61 @@ export const CM_RING_SCRIBBLE = 5;
 export const CM_SYNC_PROBE = 6;
 /** Stride between the blocks of one batch (odd, so a batch of at most CC_BLOCKS is distinct). */
 export const BATCH_STRIDE = 7919;
+
+// ---- Network driver (user/drivers/net/main.ts) -------------------------------------------------
+// Start information: the CFG_* words above (CFG_FLAGS may hold NET_F_FORWARDER), clients at
+// CFG_CLIENTS with CL_FLAGS, NCL_MAC_LO/HI (the client's MAC: bytes 0..3 and 4..5, little
+// endian), CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING (two ring pages: TX, then RX).
+export const NCL_MAC_LO = 1;
+export const NCL_MAC_HI = 2;
+/** The IRQ forwarder: the same program, started with this flag, waits on the IRQ notification
+ *  and passes each interrupt to the driver's endpoint (label NET_IRQ): an L4 thread waits on one
+ *  object, and the driver waits on its endpoint. */
+export const NET_F_FORWARDER = 4;
+/** Driver: client k's data frame mapped at NET_DRV_DATA_VA + k * 0x0100_0000 (received frames
+ *  are copied into it). Its ring pages at RINGS_VA + k * 0x2000 (TX) and + 0x1000 (RX). */
+export const NET_DRV_DATA_VA = 0xb000_0000;
+/** Client: TX ring at RINGS_VA, RX ring at NET_RX_RING_VA. */
+export const NET_RX_RING_VA = 0x9800_1000;
+export const NET_PRIV_PAGES = 64;
+export const NET_RXQ_SIZE = 64;
+export const NET_TXQ_SIZE = 64;
+export const NET_PRIV_RXQ_DESC = 0x0000;
+export const NET_PRIV_RXQ_AVAIL = 0x0400;
+export const NET_PRIV_RXQ_USED = 0x0600;
+export const NET_PRIV_TXQ_DESC = 0x1000;
+export const NET_PRIV_TXQ_AVAIL = 0x1400;
+export const NET_PRIV_TXQ_USED = 0x1500;
+export const NET_PRIV_TXHDR = 0x2000; // 16 bytes per TX slot (12-byte virtio_net_hdr)
+export const NET_PRIV_RXBUF = 0x4000; // NET_RXQ_SIZE buffers of NET_RXBUF_BYTES
+export const NET_RXBUF_BYTES = 2048;
+export const NET_FRAME_MAX = 1518;
+/** Frames queued per client before the driver drops (it holds the receive buffer meanwhile). */
+export const NET_CLIENT_QUEUE = 64;
+
+/** Sync labels: TX (MR0 offset, MR1 length) -> MR0 status; RX (MR0 offset, MR1 room) -> MR0
+ *  status (NET_S_EMPTY: nothing queued; the driver signals the client's notification when a
+ *  frame arrives), MR1 length; INFO -> MR1/MR2 = the client's MAC (lo, hi). */
+export const NET_OP_TX = 1;
+export const NET_OP_RX = 2;
+export const NET_OP_INFO = 4;
+export const NET_KICK = 5;
+export const NET_IRQ = 6;
+export const NET_S_EMPTY = 4;
+/** Ring entries (both rings): request id, offset, length (TX) or room (RX); response id,
+ *  status, length. */
+export const NREQ_ID = 0;
+export const NREQ_OFFSET = 4;
+export const NREQ_LEN = 8;
+export const NRSP_ID = 0;
+export const NRSP_STATUS = 4;
+export const NRSP_LEN = 8;
+/** Net client modes (user/drivers/net/client.ts), CC_* words plus these. */
+export const NM_ECHO_SYNC = 11;
+export const NM_ECHO_RING = 12;
+export const NM_PING_SYNC = 13;
+export const NM_PING_RING = 14;
+export const NC_PEER_LO = 11;
+export const NC_PEER_HI = 12;
+export const NC_LEN = 13;
+export const NET_ETHERTYPE = 0x88b5;

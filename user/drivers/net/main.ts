@@ -1,0 +1,419 @@
+// The user-level virtio-net driver (docs/DRIVERS.md "Network"). Holds its NIC's register page,
+// IRQ, DMA-window capability, a private frame (both virtqueues, transmit headers, receive
+// buffers) and, per client, the client's data frame (window k: frames are transmitted from it
+// without a copy; received frames are copied into it) and ring pages. A received frame goes to
+// the client that owns its destination MAC address; a client may only send frames with its own
+// source address.
+//
+// Started with NET_F_FORWARDER the same program is the IRQ forwarder: it waits on the IRQ
+// notification and passes each interrupt to the driver's endpoint.
+
+import {
+  sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
+  M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
+} from '../util';
+import {
+  START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
+  CFG_PRIV_FRAME, CFG_FLAGS, CFG_NCLIENTS, CFG_MMIO, CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, NCL_MAC_LO, NCL_MAC_HI,
+  CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, DRV_F_VERBOSE, NET_F_FORWARDER,
+  NET_DRV_DATA_VA, NET_RXQ_SIZE, NET_TXQ_SIZE, NET_PRIV_RXQ_DESC, NET_PRIV_RXQ_AVAIL, NET_PRIV_RXQ_USED,
+  NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED, NET_PRIV_TXHDR, NET_PRIV_RXBUF, NET_RXBUF_BYTES,
+  NET_FRAME_MAX, NET_CLIENT_QUEUE, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_IRQ, NET_S_EMPTY,
+  BLK_S_OK, BLK_S_DENIED, BLK_S_UNSUPP, NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN,
+} from '../../lib/io-proto';
+import { ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests } from '../../lib/ring';
+
+const START: i32 = <i32>START_VA;
+const MMIO: i32 = <i32>MMIO_VA;
+const PRIV: i32 = <i32>PRIV_VA;
+const RINGS: i32 = <i32>RINGS_VA;
+const DDATA: i32 = <i32>NET_DRV_DATA_VA;
+
+const R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_DEV_FEATURES = 0x010, R_DEV_FEATURES_SEL = 0x014;
+const R_DRV_FEATURES = 0x020, R_DRV_FEATURES_SEL = 0x024, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034;
+const R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044, R_QUEUE_NOTIFY = 0x050, R_ISR = 0x060, R_ISR_ACK = 0x064;
+const R_STATUS = 0x070, R_QUEUE_DESC = 0x080, R_QUEUE_DRIVER = 0x090, R_QUEUE_DEVICE = 0x0a0, R_CONFIG = 0x100;
+const F_MAC = 1 << 5;
+const D_NEXT = 1, D_WRITE = 2;
+const HDR = 12;
+const OK = BLK_S_OK;
+
+function cfg(i: i32): i32 { return peek(START + 4 * i); }
+function clCfg(k: i32, i: i32): i32 { return cfg(CFG_CLIENTS + (k - 1) * CLIENT_WORDS + i); }
+function reg(off: i32): i32 { return peek(MMIO + off); }
+function setReg(off: i32, v: i32): void { poke(MMIO + off, v); }
+
+let verbose = false;
+let epSlot = 0;
+let irqSlot = 0;
+let privPa = 0;
+let failed = false;
+
+const clOn = new StaticArray<bool>(MAX_CLIENTS + 1);
+const clMacLo = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clMacHi = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clDataPa = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clDataBytes = new StaticArray<u32>(MAX_CLIENTS + 1);
+const clNtfn = new StaticArray<i32>(MAX_CLIENTS + 1);
+const clRing = new StaticArray<bool>(MAX_CLIENTS + 1);
+const rxWaiting = new StaticArray<bool>(MAX_CLIENTS + 1);
+// Per client: TX ring (index 2k) and RX ring (2k + 1) state.
+const reqCons = new StaticArray<u32>(2 * MAX_CLIENTS + 2);
+const rspProdPvt = new StaticArray<u32>(2 * MAX_CLIENTS + 2);
+const rspPublished = new StaticArray<u32>(2 * MAX_CLIENTS + 2);
+// Per client: received frames waiting (receive buffer index, length), a small FIFO.
+const qBuf = new StaticArray<i32>((MAX_CLIENTS + 1) * NET_CLIENT_QUEUE);
+const qLen = new StaticArray<i32>((MAX_CLIENTS + 1) * NET_CLIENT_QUEUE);
+const qHead = new StaticArray<i32>(MAX_CLIENTS + 1);
+const qCount = new StaticArray<i32>(MAX_CLIENTS + 1);
+
+let rxAvail = 0; // u16
+let rxLastUsed = 0;
+let rxRecycled = false;
+let txAvail = 0;
+let txLastUsed = 0;
+let txFree = NET_TXQ_SIZE / 2;
+let txFreeSlot = 0; // next slot, round robin (TX completes during the notify)
+let dropped = 0;
+
+function fail(why: string): void {
+  console.log('net: ' + why);
+  failed = true;
+}
+
+function ringAddr(k: i32, rx: bool): i32 { return RINGS + k * 0x2000 + (rx ? 0x1000 : 0); }
+
+function info(slot: i32): i32 {
+  sysInvoke(slot, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  return res(1);
+}
+
+function setupQueue(q: i32, size: i32, desc: i32, avail: i32, used: i32): bool {
+  setReg(R_QUEUE_SEL, q);
+  if (reg(R_QUEUE_NUM_MAX) < size) return false;
+  setReg(R_QUEUE_NUM, size);
+  setReg(R_QUEUE_DESC, privPa + desc);
+  setReg(R_QUEUE_DESC + 4, 0);
+  setReg(R_QUEUE_DRIVER, privPa + avail);
+  setReg(R_QUEUE_DRIVER + 4, 0);
+  setReg(R_QUEUE_DEVICE, privPa + used);
+  setReg(R_QUEUE_DEVICE + 4, 0);
+  setReg(R_QUEUE_READY, 1);
+  return true;
+}
+
+function postRx(i: i32): void {
+  poke16(PRIV + NET_PRIV_RXQ_AVAIL + 4 + 2 * (rxAvail & (NET_RXQ_SIZE - 1)), i);
+  rxAvail = (rxAvail + 1) & 0xffff;
+  poke(PRIV + NET_PRIV_RXQ_AVAIL, rxAvail << 16);
+  rxRecycled = true;
+}
+
+function init(): bool {
+  if (cfg(CFG_MAGIC) != CFG_MAGIC_BLK) { fail('bad start information'); return false; }
+  verbose = (cfg(CFG_FLAGS) & DRV_F_VERBOSE) != 0;
+  epSlot = cfg(CFG_ENDPOINT);
+  irqSlot = cfg(CFG_IRQ);
+  const dma = cfg(CFG_DMA);
+  const priv = cfg(CFG_PRIV_FRAME);
+  let e = sysInvoke(cfg(CFG_MMIO), M_FRAME_MAP, SLOT_TASK, MMIO, 3, 0, 0);
+  if (e != 0) { fail('cannot map the register page: error ' + e.toString()); return false; }
+  e = sysInvoke(priv, M_FRAME_MAP, SLOT_TASK, PRIV, 3, 0, 0);
+  if (e != 0) { fail('cannot map the private frame: error ' + e.toString()); return false; }
+  privPa = info(priv);
+  e = sysInvoke(dma, M_DMA_SET_WINDOW, 0, priv, DMA_READ | DMA_WRITE, 0, 0);
+  if (e != 0) { fail('cannot open DMA window 0: error ' + e.toString()); return false; }
+  const n = cfg(CFG_NCLIENTS);
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    clOn[k] = false;
+    if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
+    const frame = clCfg(k, CL_DATA_FRAME);
+    // The device only reads client frames (transmit); received frames are copied in.
+    e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ, 0, 0);
+    if (e == 0) e = sysInvoke(frame, M_FRAME_MAP, SLOT_TASK, DDATA + k * 0x0100_0000, 3, 0, 0);
+    if (e != 0) { fail('client ' + k.toString() + ': cannot set up its data frame: error ' + e.toString()); continue; }
+    clOn[k] = true;
+    clMacLo[k] = clCfg(k, NCL_MAC_LO);
+    clMacHi[k] = clCfg(k, NCL_MAC_HI) & 0xffff;
+    clDataPa[k] = info(frame);
+    clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
+    clNtfn[k] = clCfg(k, CL_NTFN);
+    clRing[k] = clCfg(k, CL_RING) != 0;
+  }
+  e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
+  if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+
+  if (reg(R_MAGIC) != 0x74726976 || reg(R_VERSION) != 2 || reg(R_DEVICE_ID) != 1) { fail('no virtio-net device'); return false; }
+  setReg(R_STATUS, 0);
+  setReg(R_STATUS, 1);
+  setReg(R_STATUS, 3);
+  setReg(R_DEV_FEATURES_SEL, 1);
+  if ((reg(R_DEV_FEATURES) & 1) == 0) { fail('device without VIRTIO_F_VERSION_1'); return false; }
+  setReg(R_DEV_FEATURES_SEL, 0);
+  const offered = reg(R_DEV_FEATURES);
+  setReg(R_DRV_FEATURES_SEL, 1);
+  setReg(R_DRV_FEATURES, 1);
+  setReg(R_DRV_FEATURES_SEL, 0);
+  setReg(R_DRV_FEATURES, offered & F_MAC);
+  setReg(R_STATUS, 0xb);
+  if ((reg(R_STATUS) & 8) == 0) { fail('FEATURES_OK refused'); return false; }
+  if (!setupQueue(0, NET_RXQ_SIZE, NET_PRIV_RXQ_DESC, NET_PRIV_RXQ_AVAIL, NET_PRIV_RXQ_USED)) { fail('receive queue too small'); return false; }
+  if (!setupQueue(1, NET_TXQ_SIZE, NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED)) { fail('transmit queue too small'); return false; }
+  // Receive descriptor i = receive buffer i; transmit slot s = descriptors 2s (header) and 2s+1.
+  for (let i = 0; i < NET_RXQ_SIZE; i++) {
+    const d = PRIV + NET_PRIV_RXQ_DESC + 16 * i;
+    poke(d, privPa + NET_PRIV_RXBUF + i * NET_RXBUF_BYTES);
+    poke(d + 4, 0);
+    poke(d + 8, NET_RXBUF_BYTES);
+    poke(d + 12, D_WRITE);
+  }
+  for (let s = 0; s < NET_TXQ_SIZE / 2; s++) {
+    const d = PRIV + NET_PRIV_TXQ_DESC + 32 * s;
+    poke(d, privPa + NET_PRIV_TXHDR + 16 * s);
+    poke(d + 4, 0);
+    poke(d + 8, HDR);
+    poke(d + 12, D_NEXT | ((2 * s + 1) << 16));
+    for (let w = 0; w < 4; w++) poke(PRIV + NET_PRIV_TXHDR + 16 * s + 4 * w, 0);
+  }
+  poke(PRIV + NET_PRIV_TXQ_AVAIL, 1); // VIRTQ_AVAIL_F_NO_INTERRUPT: transmit completes in the notify
+  for (let i = 0; i < NET_RXQ_SIZE; i++) postRx(i);
+  setReg(R_STATUS, 0xf);
+  setReg(R_QUEUE_NOTIFY, 0);
+  rxRecycled = false;
+  if (verbose) console.log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
+  return true;
+}
+
+// ---- receive -----------------------------------------------------------------------------------
+
+function enqueue(k: i32, buf: i32, len: i32): void {
+  if (qCount[k] == NET_CLIENT_QUEUE) { dropped++; postRx(buf); return; }
+  const at = k * NET_CLIENT_QUEUE + ((qHead[k] + qCount[k]) % NET_CLIENT_QUEUE);
+  qBuf[at] = buf;
+  qLen[at] = len;
+  qCount[k] = qCount[k] + 1;
+  if (rxWaiting[k]) { rxWaiting[k] = false; sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0); }
+}
+
+/** Take every received frame off the device and queue it for the client owning its address. */
+function harvestRx(): void {
+  const u = peek16(PRIV + NET_PRIV_RXQ_USED + 2);
+  while (rxLastUsed != u) {
+    const e = PRIV + NET_PRIV_RXQ_USED + 4 + 8 * (rxLastUsed & (NET_RXQ_SIZE - 1));
+    rxLastUsed = (rxLastUsed + 1) & 0xffff;
+    const buf = peek(e);
+    const len = peek(e + 4) - HDR;
+    if (buf < 0 || buf >= NET_RXQ_SIZE) { fail('device returned a bad id'); continue; }
+    if (len < 14) { postRx(buf); continue; }
+    const f = PRIV + NET_PRIV_RXBUF + buf * NET_RXBUF_BYTES + HDR;
+    const lo = peek(f);
+    const hi = peek(f + 4) & 0xffff;
+    let owner = 0;
+    for (let k = 1; k <= MAX_CLIENTS; k++) if (clOn[k] && clMacLo[k] == lo && clMacHi[k] == hi) { owner = k; break; }
+    if (owner == 0) { dropped++; postRx(buf); continue; }
+    enqueue(owner, buf, len);
+  }
+}
+
+/** Copy the oldest queued frame of client k into its buffer; returns its length, or -1 if it
+ *  does not fit (the frame is dropped). */
+function deliverTo(k: i32, offset: u32, room: u32): i32 {
+  const at = k * NET_CLIENT_QUEUE + qHead[k];
+  const buf = qBuf[at];
+  const len = qLen[at];
+  qHead[k] = (qHead[k] + 1) % NET_CLIENT_QUEUE;
+  qCount[k] = qCount[k] - 1;
+  let r = -1;
+  if ((offset & 3) == 0 && <u32>len <= room && room <= clDataBytes[k] && offset <= clDataBytes[k] - room) {
+    const src = PRIV + NET_PRIV_RXBUF + buf * NET_RXBUF_BYTES + HDR;
+    const dst = DDATA + k * 0x0100_0000 + <i32>offset;
+    for (let w = 0; w < len; w += 4) poke(dst + w, peek(src + w));
+    r = len;
+  }
+  postRx(buf);
+  return r;
+}
+
+/** Ring clients: fill posted receive buffers with queued frames. */
+function serveRxRings(): i32 {
+  let n = 0;
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (!clOn[k] || !clRing[k] || qCount[k] == 0) continue;
+    const ring = ringAddr(k, true);
+    const ri = 2 * k + 1;
+    let avail = ringRequestsAvailable(ring, reqCons[ri], rspProdPvt[ri]);
+    if (avail < 0) { disconnect(k); continue; }
+    while (avail > 0 && qCount[k] > 0) {
+      const e = ringEntry(ring, reqCons[ri]);
+      const id = peek(e + NREQ_ID);
+      const offset = <u32>peek(e + NREQ_OFFSET);
+      const room = <u32>peek(e + NREQ_LEN);
+      reqCons[ri] = reqCons[ri] + 1;
+      avail--;
+      const len = deliverTo(k, offset, room);
+      respond(k, true, id, len < 0 ? BLK_S_DENIED : OK, len < 0 ? 0 : len);
+      n++;
+    }
+  }
+  return n;
+}
+
+// ---- transmit ----------------------------------------------------------------------------------
+
+/** Check and queue one frame of client k (not yet notified). */
+function transmit(k: i32, offset: u32, len: u32): i32 {
+  if (len < 14 || len > <u32>NET_FRAME_MAX || len > clDataBytes[k] || offset > clDataBytes[k] - len) return BLK_S_DENIED;
+  if ((offset & 3) != 0) return BLK_S_DENIED;
+  const f = DDATA + k * 0x0100_0000 + <i32>offset;
+  // Source address: bytes 6..11 must be the client's own.
+  const w1 = peek(f + 4);
+  const w2 = peek(f + 8);
+  if (((<u32>w1 >> 16) | (w2 << 16)) != clMacLo[k] || ((<u32>w2 >> 16) & 0xffff) != <u32>clMacHi[k]) return BLK_S_DENIED;
+  if (txFree == 0) harvestTx();
+  const s = txFreeSlot;
+  txFreeSlot = (txFreeSlot + 1) % (NET_TXQ_SIZE / 2);
+  txFree--;
+  const d = PRIV + NET_PRIV_TXQ_DESC + 32 * s + 16;
+  poke(d, clDataPa[k] + <i32>offset);
+  poke(d + 4, 0);
+  poke(d + 8, <i32>len);
+  poke(d + 12, 0);
+  poke16(PRIV + NET_PRIV_TXQ_AVAIL + 4 + 2 * (txAvail & (NET_TXQ_SIZE - 1)), 2 * s);
+  txAvail = (txAvail + 1) & 0xffff;
+  poke(PRIV + NET_PRIV_TXQ_AVAIL, (txAvail << 16) | 1);
+  return OK;
+}
+
+function harvestTx(): void {
+  setReg(R_QUEUE_NOTIFY, 1);
+  const u = peek16(PRIV + NET_PRIV_TXQ_USED + 2);
+  while (txLastUsed != u) {
+    txLastUsed = (txLastUsed + 1) & 0xffff;
+    txFree++;
+  }
+}
+
+function serveTxRings(): i32 {
+  let n = 0;
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (!clOn[k] || !clRing[k]) continue;
+    const ring = ringAddr(k, false);
+    const ri = 2 * k;
+    const avail = ringRequestsAvailable(ring, reqCons[ri], rspProdPvt[ri]);
+    if (avail < 0) { disconnect(k); continue; }
+    for (let i = 0; i < avail; i++) {
+      const e = ringEntry(ring, reqCons[ri]);
+      const id = peek(e + NREQ_ID);
+      const offset = <u32>peek(e + NREQ_OFFSET);
+      const len = <u32>peek(e + NREQ_LEN);
+      reqCons[ri] = reqCons[ri] + 1;
+      respond(k, false, id, transmit(k, offset, len), 0);
+      n++;
+    }
+  }
+  if (n > 0) harvestTx();
+  return n;
+}
+
+// ---- rings -------------------------------------------------------------------------------------
+
+function respond(k: i32, rx: bool, id: i32, status: i32, len: i32): void {
+  const ri = 2 * k + (rx ? 1 : 0);
+  const e = ringEntry(ringAddr(k, rx), rspProdPvt[ri]);
+  poke(e + NRSP_ID, id);
+  poke(e + NRSP_STATUS, status);
+  poke(e + NRSP_LEN, len);
+  rspProdPvt[ri] = rspProdPvt[ri] + 1;
+}
+
+function publish(): void {
+  for (let k = 1; k <= MAX_CLIENTS; k++) {
+    if (!clOn[k] || !clRing[k]) continue;
+    let notify = false;
+    for (let rx = 0; rx < 2; rx++) {
+      const ri = 2 * k + rx;
+      if (rspProdPvt[ri] == rspPublished[ri]) continue;
+      if (ringPushResponses(ringAddr(k, rx != 0), rspProdPvt[ri], rspPublished[ri])) notify = true;
+      rspPublished[ri] = rspProdPvt[ri];
+    }
+    if (notify) sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0);
+  }
+}
+
+function disconnect(k: i32): void {
+  console.log('net: client ' + k.toString() + ': impossible request producer index; ring disconnected');
+  clRing[k] = false;
+}
+
+function forwarder(): i32 {
+  const ntfn = cfg(CFG_IRQ_NTFN);
+  while (true) {
+    if (sysRecv(ntfn, 0, 0, 0, 0, 0, 0) != 0) return 3;
+    sysSend(epSlot, msgInfo(NET_IRQ, 0), 0, 0, 0, 0, 0);
+  }
+  return 0;
+}
+
+export function main(): i32 {
+  epSlot = cfg(CFG_ENDPOINT);
+  if ((cfg(CFG_FLAGS) & NET_F_FORWARDER) != 0) return forwarder();
+  if (!init()) return 1;
+  let replyPending = false;
+  let r0 = 0, r1 = 0, r2 = 0;
+  while (!failed) {
+    const work = serveTxRings() + serveRxRings();
+    publish();
+    if (rxRecycled) { rxRecycled = false; setReg(R_QUEUE_NOTIFY, 0); }
+    if (work > 0) continue;
+    let more = false;
+    for (let k = 1; k <= MAX_CLIENTS; k++) {
+      if (!clOn[k] || !clRing[k]) continue;
+      if (ringFinalCheckRequests(ringAddr(k, false), reqCons[2 * k])) more = true;
+      if (qCount[k] > 0 && ringFinalCheckRequests(ringAddr(k, true), reqCons[2 * k + 1])) more = true;
+    }
+    if (more) continue;
+    let err = 0;
+    if (replyPending) {
+      err = sysReplyRecv(epSlot, msgInfo(0, 3), r0, r1, r2, 0, 0);
+      replyPending = false;
+    } else {
+      err = sysRecv(epSlot, 0, 0, 0, 0, 0, 0);
+    }
+    if (err != 0) continue;
+    const label = msgLabel(res(1));
+    const k = res(6);
+    if (label == NET_IRQ) {
+      const isr = reg(R_ISR);
+      setReg(R_ISR_ACK, isr);
+      harvestRx();
+      sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
+      if ((isr & 2) != 0 && (reg(R_STATUS) & 0x40) != 0) fail('device needs reset');
+      continue;
+    }
+    if (label == NET_KICK) continue;
+    replyPending = true;
+    r1 = 0;
+    r2 = 0;
+    if (k < 1 || k > MAX_CLIENTS || !clOn[k]) { r0 = BLK_S_DENIED; continue; }
+    if (label == NET_OP_INFO) {
+      r0 = OK;
+      r1 = clMacLo[k];
+      r2 = clMacHi[k];
+    } else if (label == NET_OP_TX) {
+      r0 = transmit(k, <u32>res(2), <u32>res(3));
+      if (r0 == OK) harvestTx();
+    } else if (label == NET_OP_RX) {
+      if (qCount[k] == 0) {
+        r0 = NET_S_EMPTY;
+        rxWaiting[k] = true;
+      } else {
+        const len = deliverTo(k, <u32>res(2), <u32>res(3));
+        r0 = len < 0 ? BLK_S_DENIED : OK;
+        r1 = len < 0 ? 0 : len;
+      }
+    } else {
+      r0 = BLK_S_UNSUPP;
+    }
+  }
+  return 2;
+}
