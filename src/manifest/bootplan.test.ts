@@ -86,6 +86,7 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(mm(StartHdr.Magic), START_INFO_MAGIC);
   assert.equal(mm(StartHdr.Endpoint), 16);
   assert.equal(mm(StartHdr.EntryCount), 5);
+  assert.equal(mm(StartHdr.SupervisorBadge), 3);
   const e = (i: number, f: number): number => mm(mm(StartHdr.EntryTable) + i * MemClient.Words + f);
   assert.equal(e(0, MemClient.Flags), MemClientFlags.Self | MemClientFlags.EagerLoaded);
   assert.equal(e(0, MemClient.TaskSlot), CompSlot.Task);

@@ -163,6 +163,7 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     else if (l.type === 'Task' && l.object === l.holder) slot = CompSlot.Task;
     else if (l.type === 'Endpoint' && l.object === 'pager' && l.rights === Rights.Write) slot = CompSlot.Memory;
     else if (l.type === 'Endpoint' && l.object === 'names' && l.rights === Rights.Write) slot = CompSlot.Names;
+    else if (l.type === 'Endpoint' && l.object === 'faults' && l.rights === Rights.Write) slot = CompSlot.Supervisor;
     else {
       slot = nextSlot.get(l.holder) ?? CompSlot.FirstFree;
       nextSlot.set(l.holder, slot + objects[o].slots);
@@ -205,6 +206,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     h[StartHdr.Endpoint] = endpoint;
     h[StartHdr.TimerHz] = timerHz;
     h[StartHdr.ComponentCount] = comps.length;
+    const sup = comps.findIndex((o) => o.role === 'supervisor');
+    h[StartHdr.SupervisorBadge] = sup < 0 ? 0 : badgeOf(sup);
     return h;
   };
   const table = (page: number[], which: 1 | 2, entries: number[][], words: number): void => {
@@ -222,6 +225,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     let page: number[];
     if (c.role === 'memory-manager') {
       page = header(c, i, slotOf(c.name, 'Endpoint', 'pager'));
+      const sup = comps.findIndex((o) => o.role === 'supervisor');
+      page[StartHdr.SupervisorBadge] = sup < 0 ? 0 : badgeOf(sup);
       const entries: number[][] = [];
       comps.forEach((o, oi) => {
         if (o.role === 'root') return;

@@ -158,6 +158,7 @@ export namespace StartHdr {
   export const Entry2Table: i32 = 9;
   export const TimerHz: i32 = 10;
   export const ComponentCount: i32 = 11;
+  export const SupervisorBadge: i32 = 12;
   export const Words: i32 = 16;
 }
 export namespace SupClient {
