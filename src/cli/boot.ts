@@ -79,11 +79,11 @@ function tsFiles(dir: string): string[] {
 }
 
 let toolHash: string | null = null;
-/** Hash of what every build depends on: the compiler (wasm2rv, src/abi), user/lib, asc. */
+/** Hash of what every build depends on: the compiler (wasm2rv, src/abi) and asc. */
 function toolchainHash(): string {
   if (toolHash !== null) return toolHash;
   const h = createHash('sha256');
-  const files = [...tsFiles(join(PROJECT_ROOT, 'src', 'toolchain', 'wasm2rv')), ...tsFiles(join(PROJECT_ROOT, 'src', 'abi')), ...tsFiles(join(PROJECT_ROOT, 'user', 'lib'))];
+  const files = [...tsFiles(join(PROJECT_ROOT, 'src', 'toolchain', 'wasm2rv')), ...tsFiles(join(PROJECT_ROOT, 'src', 'abi'))];
   for (const f of files) h.update(relative(PROJECT_ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   try {
     h.update(readFileSync(join(PROJECT_ROOT, 'node_modules', 'assemblyscript', 'package.json')));
@@ -92,11 +92,27 @@ function toolchainHash(): string {
   return toolHash;
 }
 
-/** The cache key of an AssemblyScript program: its file, every .ts beside it (its directory,
- *  recursively) and the toolchain. */
+/** The AssemblyScript sources `file` imports, transitively (relative imports only), itself
+ *  included, sorted. */
+export function sourceClosure(file: string): string[] {
+  const seen = new Set<string>();
+  const visit = (f: string): void => {
+    if (seen.has(f) || !existsSync(f)) return;
+    seen.add(f);
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      const target = resolve(dirname(f), m[1]);
+      visit(target.endsWith('.ts') ? target : `${target}.ts`);
+    }
+  };
+  visit(resolve(file));
+  return [...seen].sort();
+}
+
+/** The cache key of an AssemblyScript program: the sources it imports and the toolchain. */
 export function imageKey(file: string): string {
-  const h = createHash('sha256').update(toolchainHash()).update(resolve(file));
-  for (const f of tsFiles(dirname(resolve(file)))) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+  const h = createHash('sha256').update(toolchainHash());
+  for (const f of sourceClosure(file)) h.update(relative(PROJECT_ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   return h.digest('hex').slice(0, 24);
 }
 
