@@ -466,6 +466,8 @@ export interface NetClientSpec {
   /** The client's MAC (lo = bytes 0..3, hi = bytes 4..5, little endian) and its peer's. */
   mac: [number, number];
   peer?: [number, number];
+  /** Benchmark mode (payload written once per buffer, spot-checked). */
+  fast?: boolean;
   dataBits?: number;
 }
 
@@ -551,6 +553,7 @@ export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpe
     words[P.NC_PEER_LO] = c.peer?.[0] ?? 0;
     words[P.NC_PEER_HI] = c.peer?.[1] ?? 0;
     words[P.NC_LEN] = c.len ?? 1500;
+    words[P.NC_FAST] = c.fast === true ? 1 : 0;
     rig.writeWords(cs.pa, words);
     rig.mapInto(p, cs.slot, P.START_VA, Rights.Read);
     clients.push(p);

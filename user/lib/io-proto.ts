@@ -175,4 +175,6 @@ export const NM_PING_RING = 14;
 export const NC_PEER_LO = 11;
 export const NC_PEER_HI = 12;
 export const NC_LEN = 13;
+/** 1: benchmark mode: payloads are written once per buffer and only spot-checked. */
+export const NC_FAST = 14;
 export const NET_ETHERTYPE = 0x88b5;

@@ -224,10 +224,18 @@ function deliverTo(k: i32, offset: u32, room: u32): i32 {
   qHead[k] = (qHead[k] + 1) % NET_CLIENT_QUEUE;
   qCount[k] = qCount[k] - 1;
   let r = -1;
-  if ((offset & 3) == 0 && <u32>len <= room && room <= clDataBytes[k] && offset <= clDataBytes[k] - room) {
+  if ((offset & 3) == 0 && <u32>((len + 31) & ~31) <= room && room <= clDataBytes[k] && offset <= clDataBytes[k] - room) {
     const src = PRIV + NET_PRIV_RXBUF + buf * NET_RXBUF_BYTES + HDR;
     const dst = DDATA + k * 0x0100_0000 + <i32>offset;
-    for (let w = 0; w < len; w += 4) poke(dst + w, peek(src + w));
+    // Whole 32-byte chunks (buffers are 2 KiB and the room at least the length rounded up).
+    const end = dst + ((len + 31) & ~31);
+    let d = dst, s = src;
+    while (d < end) {
+      poke(d, peek(s)); poke(d + 4, peek(s + 4)); poke(d + 8, peek(s + 8)); poke(d + 12, peek(s + 12));
+      poke(d + 16, peek(s + 16)); poke(d + 20, peek(s + 20)); poke(d + 24, peek(s + 24)); poke(d + 28, peek(s + 28));
+      d += 32;
+      s += 32;
+    }
     r = len;
   }
   postRx(buf);
