@@ -199,9 +199,6 @@ export const StartHdr = {
   TimerHz: 10,
   /** Component count of the plan (badges are 1..ComponentCount). */
   ComponentCount: 11,
-  /** Memory manager: the supervisor's badge (it may reset clients; 0 = no supervisor). Its
-   *  Endpoint(faults) W, for supervisor.memFault, is at CompSlot.Supervisor. */
-  SupervisorBadge: 12,
   /** Badge of the supervisor, 0 if there is none (the memory manager lets it reset others). */
   SupervisorBadge: 12,
   Words: 16,
