@@ -9,7 +9,9 @@
 
 import { MemoryBackend } from '../src/machine/virtio/blk-backend.ts';
 import * as P from '../user/lib/io-proto.ts';
-import { Rig, buildBlkSystem, startBlkSystem, buildProgram } from '../tests/io/rig.ts';
+import { VirtioNet } from '../src/machine/virtio/net.ts';
+import { VirtualSwitch } from '../src/machine/virtio/switch.ts';
+import { Rig, buildBlkSystem, startBlkSystem, buildProgram, buildNetSystem, startNetSystems, macWords } from '../tests/io/rig.ts';
 import { median, round } from './stats.ts';
 
 interface Sample {
@@ -55,6 +57,38 @@ async function once(iface: 'sync' | 'ring', op: number, qd: number, ops: number,
   };
 }
 
+/** Network: `ops` 1,500-byte frames from a ping client on NIC 0 to an echo service on NIC 1 and
+ *  back (one request = one round trip = four frame hops through the two drivers). */
+async function onceNet(iface: 'sync' | 'ring', qd: number, ops: number, seed: number): Promise<Sample> {
+  const sw = new VirtualSwitch();
+  const nics = [new VirtioNet({ mac: '52:54:00:00:00:01', network: sw }), new VirtioNet({ mac: '52:54:00:00:00:02', network: sw })];
+  const rig = new Rig({ nics, dramSize: 256 << 20 });
+  const a = macWords(0, 1), b = macWords(1, 1);
+  const ring = iface === 'ring';
+  const s0 = await buildNetSystem(rig, 0, [{ mode: ring ? P.NM_PING_RING : P.NM_PING_SYNC, ops, qd, mac: a, peer: b, len: 1500, seed, fast: true }]);
+  const s1 = await buildNetSystem(rig, 1, [{ mode: ring ? P.NM_ECHO_RING : P.NM_ECHO_SYNC, qd, mac: b }]);
+  startNetSystems(rig, [s0, s1]);
+  const k = rig.kernel.stats;
+  const k0 = { ...k };
+  const c0 = rig.board.clock.cycles;
+  const i0 = rig.board.hart.instret;
+  const t0 = performance.now();
+  rig.runUntilDone(s0.clients, 4e9);
+  const t = (performance.now() - t0) / 1000;
+  const bad = s0.clients.filter((p) => p.status !== 0);
+  if (bad.length > 0) throw new Error(`bench io: ${bad.map((p) => `${p.name} ended with ${p.status}`).join(', ')}\n${rig.log}`);
+  const syscalls = k.syscalls - k0.syscalls - s0.clients.length;
+  const entries = syscalls + (k.irqs - k0.irqs) + (k.timerIrqs - k0.timerIrqs) + (k.faults - k0.faults);
+  return {
+    rps: ops / t,
+    entries: entries / ops,
+    switches: (k.switches - k0.switches) / ops,
+    vus: (rig.board.clock.cycles - c0) / ops / (rig.board.clock.cpuHz / 1e6),
+    irqs: (k.irqs - k0.irqs) / ops,
+    insns: (rig.board.hart.instret - i0) / ops,
+  };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const opt = (name: string, def: string): string => {
     const i = argv.indexOf(`--${name}`);
@@ -63,20 +97,29 @@ export async function main(argv: string[]): Promise<void> {
   const runs = Number(opt('runs', '3'));
   const ops = Number(opt('ops', '2048'));
   const qds = opt('qd', '1,4,16,64').split(',').map(Number);
-  await Promise.all([buildProgram('blk/main.ts'), buildProgram('blk/client.ts')]);
+  const devices = opt('dev', 'blk,net').split(',');
+  await Promise.all(['blk/main.ts', 'blk/client.ts', 'net/main.ts', 'net/client.ts'].map((f) => buildProgram(f)));
   await once('ring', P.BLK_OP_READ, 4, 256, 1); // warm-up
+  await onceNet('ring', 4, 128, 1);
   const rows: Record<string, number | string>[] = [];
-  process.stdout.write('io: user-level virtio-blk driver, 4 KiB random requests, sync IPC vs shared rings\n');
+  process.stdout.write('io: user-level virtio drivers, sync IPC vs shared rings: blk = 4 KiB random requests,\n');
+  process.stdout.write('net = 1,500-byte frames round-tripped through an echo service on a second NIC\n');
   process.stdout.write(`(median of ${runs} runs, ${ops} requests per run)\n\n`);
   process.stdout.write('| device | op | interface | QD | requests/s (host) | kernel entries/req | switches/req | interrupts/req | user insns/req | virtual µs/req |\n');
   process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
-  for (const op of [P.BLK_OP_READ, P.BLK_OP_WRITE]) {
+  const kinds: { device: string; op: string; run: (iface: 'sync' | 'ring', qd: number, seed: number) => Promise<Sample> }[] = [];
+  if (devices.includes('blk')) {
+    kinds.push({ device: 'blk', op: 'read', run: (i, q, sd) => once(i, P.BLK_OP_READ, q, ops, sd) });
+    kinds.push({ device: 'blk', op: 'write', run: (i, q, sd) => once(i, P.BLK_OP_WRITE, q, ops, sd) });
+  }
+  if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 1), sd) });
+  for (const kind of kinds) {
     for (const qd of qds) {
       for (const iface of ['sync', 'ring'] as const) {
         const samples: Sample[] = [];
-        for (let r = 0; r < runs; r++) samples.push(await once(iface, op, qd, ops, 1000 + r));
+        for (let r = 0; r < runs; r++) samples.push(await kind.run(iface, qd, 1000 + r));
         const row = {
-          device: 'blk', op: op === P.BLK_OP_READ ? 'read' : 'write', iface, qd,
+          device: kind.device, op: kind.op, iface, qd,
           rps: Math.round(median(samples.map((x) => x.rps))),
           entries_per_req: round(median(samples.map((x) => x.entries)), 2),
           switches_per_req: round(median(samples.map((x) => x.switches)), 2),
@@ -86,7 +129,7 @@ export async function main(argv: string[]): Promise<void> {
           rps_runs: samples.map((x) => Math.round(x.rps)).join('/'),
         };
         rows.push(row);
-        process.stdout.write(`| blk | ${row.op} | ${iface} | ${qd} | ${row.rps.toLocaleString('en-US')} (${row.rps_runs}) | ${row.entries_per_req} | ${row.switches_per_req} | ${row.irqs_per_req} | ${row.insns_per_req} | ${row.vus_per_req} |\n`);
+        process.stdout.write(`| ${row.device} | ${row.op} | ${iface} | ${qd} | ${row.rps.toLocaleString('en-US')} (${row.rps_runs}) | ${row.entries_per_req} | ${row.switches_per_req} | ${row.irqs_per_req} | ${row.insns_per_req} | ${row.vus_per_req} |\n`);
       }
     }
   }
