@@ -3,7 +3,8 @@
 // semihosting front end (`l4ts run`, src/cli/run-kernel.ts). It knows the compiled program's
 // conventions and nothing about who runs it:
 //   - the AssemblyScript runtime calls (src/abi/runtime.ts RtCall) and how to serve them:
-//     exit, return, abort, trace, seed, console.* (strings are AssemblyScript UTF-16 objects);
+//     exit, return, abort, trace, seed, console.* (strings are AssemblyScript UTF-16 objects),
+//     heartbeat (a no-op without a supervisor);
 //   - symbolization: the function of a pc (the function table at FUNCS_BASE and the ELF's
 //     symbols), the wasm trap kind of a trap site (TRAPS_BASE), a backtrace along the
 //     frame-pointer chain, and the fault report built from them.
@@ -120,6 +121,9 @@ export function serveRuntimeCall(num: number, cpu: ProgramCpu, mem: ProgramMemor
     }
     case RtCall.Seed:
       cpu.writeF64(10, host.seed);
+      return CONTINUE;
+    case RtCall.Heartbeat: // liveness for a supervisor; with nobody watching, nothing to do
+      x[10] = 0;
       return CONTINUE;
     case RtCall.ConsoleLog: case RtCall.ConsoleError: case RtCall.ConsoleInfo:
     case RtCall.ConsoleWarn: case RtCall.ConsoleDebug:
