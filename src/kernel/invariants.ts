@@ -7,7 +7,8 @@
 //  - Mapping database: every node is in its task's map at its page; its PTE maps its page with
 //    at most its rights; a derived node's parent is live, maps the same page, with at least its
 //    rights; a root node's source frame capability is in a slot and covers the page. Every
-//    valid leaf PTE of every task is a database node or a UTCB.
+//    valid leaf PTE of every task is a database node or a UTCB. Every L2 table lies in the
+//    kernel pool (tasks made at boot) or below the watermark of its task's untyped.
 
 import { PTE_V } from '../machine/sv32.ts';
 import { ObjType } from '../abi/caps.ts';
@@ -62,6 +63,11 @@ export function checkInvariants(k: Kernel): string[] {
     for (let i1 = 0; i1 < 1024; i1++) {
       const l2 = task.l2[i1];
       if (l2 === 0) continue;
+      // Page-table accounting: boot tasks use the pool, the others their creator's untyped.
+      const u = task.untyped;
+      if (u === null ? !k.vm.pool.contains(l2) : (l2 < u.pa || l2 + 4096 > u.pa + u.watermark)) {
+        bad.push(`task ${task.id}: L2 table 0x${l2.toString(16)} not charged where it should be`);
+      }
       for (let i0 = 0; i0 < 1024; i0++) {
         const pte = k.board.dram.readU32(l2 + i0 * 4);
         if ((pte & PTE_V) === 0) continue;
