@@ -85,6 +85,8 @@ let syncDone = false;
 let syncStatus = 0;
 let evilPending = false;
 let failed = false;
+/** Highest configured client number: the loops over clients stop there. */
+let maxK = 0;
 
 function fail(why: string): void {
   console.log('blk: ' + why);
@@ -128,6 +130,7 @@ function init(): bool {
     clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
     clNtfn[k] = clCfg(k, CL_NTFN);
     clRing[k] = clCfg(k, CL_RING) != 0;
+    maxK = k;
   }
   e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, irqNtfn, 0, 0, 0, 0);
   if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
@@ -183,7 +186,7 @@ function init(): bool {
   setReg(R_QUEUE_READY, 1);
   setReg(R_STATUS, 0xf);
   capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (clFlags[k] == 0) continue;
     if (clSectors[k] > capacity || clBase[k] > capacity - clSectors[k]) {
       fail('client ' + k.toString() + ': virtual device beyond the disk');
@@ -269,7 +272,7 @@ function complete(slot: i32, status: i32): void {
 
 /** Push the responses of every client that has new ones; signal those that asked for it. */
 function publishResponses(): void {
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (!rspDirty[k]) continue;
     rspDirty[k] = false;
     if (!clRing[k]) continue;
@@ -320,7 +323,7 @@ function disconnect(k: i32, why: string): void {
 /** Take requests from every ring (at most a fair share each); returns how many went to the device. */
 function pollRings(): i32 {
   let submitted = 0;
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (!clRing[k] || clFlags[k] == 0) continue;
     const ring = RINGS + k * 4096;
     const n = ringRequestsAvailable(ring, reqCons[k], rspProdPvt[k]);
@@ -360,7 +363,7 @@ export function main(): i32 {
     }
     publishResponses(); // responses to refused requests
     let more = false;
-    for (let k = 1; k <= MAX_CLIENTS; k++) {
+    for (let k = 1; k <= maxK; k++) {
       if (clRing[k] && clFlags[k] != 0 && ringFinalCheckRequests(RINGS + k * 4096, reqCons[k])) more = true;
     }
     if (more) continue;

@@ -48,6 +48,8 @@ let epSlot = 0;
 let irqSlot = 0;
 let privPa = 0;
 let failed = false;
+/** Highest configured client number: the loops over clients stop there. */
+let maxK = 0;
 
 const clOn = new StaticArray<bool>(MAX_CLIENTS + 1);
 const clMacLo = new StaticArray<i32>(MAX_CLIENTS + 1);
@@ -139,6 +141,7 @@ function init(): bool {
     clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
     clNtfn[k] = clCfg(k, CL_NTFN);
     clRing[k] = clCfg(k, CL_RING) != 0;
+    maxK = k;
   }
   e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
   if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
@@ -209,7 +212,7 @@ function harvestRx(): void {
     const lo = peek(f);
     const hi = peek(f + 4) & 0xffff;
     let owner = 0;
-    for (let k = 1; k <= MAX_CLIENTS; k++) if (clOn[k] && clMacLo[k] == lo && clMacHi[k] == hi) { owner = k; break; }
+    for (let k = 1; k <= maxK; k++) if (clOn[k] && clMacLo[k] == lo && clMacHi[k] == hi) { owner = k; break; }
     if (owner == 0) { dropped++; postRx(buf); continue; }
     enqueue(owner, buf, len);
   }
@@ -245,7 +248,7 @@ function deliverTo(k: i32, offset: u32, room: u32): i32 {
 /** Ring clients: fill posted receive buffers with queued frames. */
 function serveRxRings(): i32 {
   let n = 0;
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (!clOn[k] || !clRing[k] || qCount[k] == 0) continue;
     const ring = ringAddr(k, true);
     const ri = 2 * k + 1;
@@ -303,7 +306,7 @@ function harvestTx(): void {
 
 function serveTxRings(): i32 {
   let n = 0;
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (!clOn[k] || !clRing[k]) continue;
     const ring = ringAddr(k, false);
     const ri = 2 * k;
@@ -335,7 +338,7 @@ function respond(k: i32, rx: bool, id: i32, status: i32, len: i32): void {
 }
 
 function publish(): void {
-  for (let k = 1; k <= MAX_CLIENTS; k++) {
+  for (let k = 1; k <= maxK; k++) {
     if (!clOn[k] || !clRing[k]) continue;
     let notify = false;
     for (let rx = 0; rx < 2; rx++) {
@@ -374,7 +377,7 @@ export function main(): i32 {
     if (rxRecycled) { rxRecycled = false; setReg(R_QUEUE_NOTIFY, 0); }
     if (work > 0) continue;
     let more = false;
-    for (let k = 1; k <= MAX_CLIENTS; k++) {
+    for (let k = 1; k <= maxK; k++) {
       if (!clOn[k] || !clRing[k]) continue;
       if (ringFinalCheckRequests(ringAddr(k, false), reqCons[2 * k])) more = true;
       if (qCount[k] > 0 && ringFinalCheckRequests(ringAddr(k, true), reqCons[2 * k + 1])) more = true;
