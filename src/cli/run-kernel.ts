@@ -16,7 +16,8 @@
 
 import { Board } from '../machine/board.ts';
 import { parseElf32 } from '../abi/elf.ts';
-import { PAGE_SIZE, STACK_SIZE } from '../abi/layout.ts';
+import { DATA_BASE, PAGE_SIZE, STACK_SIZE } from '../abi/layout.ts';
+import { RtData } from '../abi/runtime.ts';
 import { Kernel, type SemihostAction } from '../kernel/kernel.ts';
 import type { Thread } from '../kernel/objects/thread.ts';
 import type { Task } from '../kernel/objects/task.ts';
@@ -78,7 +79,14 @@ export function runOnKernel(elf: Uint8Array, opts: KernelRunOptions = {}): Kerne
   const symbols = new ProgramSymbols(image);
   const board = new Board({ dramSize: opts.dramSize ?? 128 * 1024 * 1024 });
   const imagePages = Math.ceil(symbols.linearBytes / PAGE_SIZE);
-  const linearPages = Math.max(imagePages, Math.ceil((opts.linearBytes ?? DEFAULT_LINEAR_BYTES) / PAGE_SIZE));
+  // Never more than the module's declared maximum: memory can never legally grow past it, so
+  // those pages stay unmapped and an access there traps, as in a wasm engine.
+  const data = image.segments.find((sg) => sg.vaddr === DATA_BASE)?.data;
+  const memMax = data !== undefined && data.length >= RtData.MemMax + 4
+    ? new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(RtData.MemMax, true) : 0;
+  let linearBytes = opts.linearBytes ?? DEFAULT_LINEAR_BYTES;
+  if (memMax > 0 && memMax < linearBytes) linearBytes = memMax;
+  const linearPages = Math.max(imagePages, Math.ceil(linearBytes / PAGE_SIZE));
   const kernel = new Kernel(board, {
     root: elf,
     stackPages: STACK_SIZE / PAGE_SIZE,
