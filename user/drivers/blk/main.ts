@@ -118,18 +118,18 @@ function init(): bool {
   if (e != 0) { fail('cannot open DMA window 0: error ' + e.toString()); return false; }
   const n = cfg(CFG_NCLIENTS);
   for (let k = 1; k <= MAX_CLIENTS; k++) {
-    clFlags[k] = 0;
+    unchecked(clFlags[k] = 0);
     if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
     const frame = clCfg(k, CL_DATA_FRAME);
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ | DMA_WRITE, 0, 0);
     if (e != 0) { fail('client ' + k.toString() + ': cannot open its DMA window: error ' + e.toString()); continue; }
-    clFlags[k] = clCfg(k, CL_FLAGS);
-    clBase[k] = <u32>clCfg(k, CL_BASE);
-    clSectors[k] = <u32>clCfg(k, CL_SECTORS);
-    clDataPa[k] = info(frame);
-    clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
-    clNtfn[k] = clCfg(k, CL_NTFN);
-    clRing[k] = clCfg(k, CL_RING) != 0;
+    unchecked(clFlags[k] = clCfg(k, CL_FLAGS));
+    unchecked(clBase[k] = <u32>clCfg(k, CL_BASE));
+    unchecked(clSectors[k] = <u32>clCfg(k, CL_SECTORS));
+    unchecked(clDataPa[k] = info(frame));
+    unchecked(clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES));
+    unchecked(clNtfn[k] = clCfg(k, CL_NTFN));
+    unchecked(clRing[k] = clCfg(k, CL_RING) != 0);
     maxK = k;
   }
   e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, irqNtfn, 0, 0, 0, 0);
@@ -179,7 +179,7 @@ function init(): bool {
     poke(t + 36, 0);
     poke(t + 40, 1);
     poke(t + 44, D_WRITE);
-    freeSlots[i] = VQ_SIZE - 1 - i;
+    unchecked(freeSlots[i] = VQ_SIZE - 1 - i);
   }
   freeCount = VQ_SIZE;
   poke(PRIV + PRIV_AVAIL, 0);
@@ -188,11 +188,11 @@ function init(): bool {
   capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
   for (let k = 1; k <= maxK; k++) {
     if (clFlags[k] == 0) continue;
-    if (clSectors[k] > capacity || clBase[k] > capacity - clSectors[k]) {
+    if (clSectors[k] > capacity || unchecked(clBase[k]) > capacity - unchecked(clSectors[k])) {
       fail('client ' + k.toString() + ': virtual device beyond the disk');
-      clFlags[k] = 0;
+      unchecked(clFlags[k] = 0);
     }
-    if (deviceRo) clFlags[k] &= ~CLF_WRITE;
+    if (deviceRo) unchecked(clFlags[k] = unchecked(clFlags[k]) & ~CLF_WRITE);
   }
   if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
   return true;
@@ -200,23 +200,23 @@ function init(): bool {
 
 /** Check a request of client k against its virtual device and data frame. */
 function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
-  if (k < 1 || k > MAX_CLIENTS || clFlags[k] == 0) return BLK_S_DENIED;
+  if (k < 1 || k > MAX_CLIENTS || unchecked(clFlags[k]) == 0) return BLK_S_DENIED;
   if (op == BLK_OP_FLUSH) return canFlush ? BLK_S_OK : BLK_S_UNSUPP;
   if (op != BLK_OP_READ && op != BLK_OP_WRITE) return BLK_S_UNSUPP;
   if (count == 0 || count > <u32>BLK_MAX_SECTORS) return BLK_S_DENIED;
-  if (count > clSectors[k] || sector > clSectors[k] - count) return BLK_S_DENIED;
+  if (count > unchecked(clSectors[k]) || sector > unchecked(clSectors[k]) - count) return BLK_S_DENIED;
   const bytes = count * 512;
-  if ((offset & 511) != 0 || bytes > clDataBytes[k] || offset > clDataBytes[k] - bytes) return BLK_S_DENIED;
+  if ((offset & 511) != 0 || bytes > unchecked(clDataBytes[k]) || offset > unchecked(clDataBytes[k]) - bytes) return BLK_S_DENIED;
   if (op == BLK_OP_WRITE && (clFlags[k] & CLF_WRITE) == 0) return BLK_S_DENIED;
   return BLK_S_OK;
 }
 
 /** Put a checked request on the virtqueue (not yet notified). */
 function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
-  const slot = freeSlots[--freeCount];
-  slotOwner[slot] = owner;
-  slotId[slot] = id;
-  slotOp[slot] = op;
+  const slot = unchecked(freeSlots[--freeCount]);
+  unchecked(slotOwner[slot] = owner);
+  unchecked(slotId[slot] = id);
+  unchecked(slotOp[slot] = op);
   const h = PRIV + PRIV_HDR + 16 * slot;
   const t = PRIV + PRIV_INDIRECT + 48 * slot;
   poke(PRIV + PRIV_STATUS + 4 * slot, 0xff);
@@ -227,11 +227,11 @@ function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, o
   } else {
     poke(h, op == BLK_OP_READ ? T_IN : T_OUT);
     poke(h + 8, <i32>(clBase[k] + sector));
-    let pa = clDataPa[k] + <i32>offset;
+    let pa = unchecked(clDataPa[k]) + <i32>offset;
     if (evilPending) {
       // The misbehaving variant: a buffer below the client's frame, outside every window.
       evilPending = false;
-      pa = clDataPa[k] - 0x10_0000;
+      pa = unchecked(clDataPa[k]) - 0x10_0000;
       console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
     }
     poke(t + 12, D_NEXT | (1 << 16));
@@ -249,35 +249,35 @@ function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, o
 }
 
 function respond(k: i32, id: i32, op: i32, status: i32): void {
-  const e = ringEntry(RINGS + k * 4096, rspProdPvt[k]);
+  const e = ringEntry(RINGS + k * 4096, unchecked(rspProdPvt[k]));
   poke(e + RSP_ID, id);
   poke(e + RSP_OP, op);
   poke(e + RSP_STATUS, status);
-  rspProdPvt[k] = rspProdPvt[k] + 1;
-  rspDirty[k] = true;
+  unchecked(rspProdPvt[k] = unchecked(rspProdPvt[k]) + 1);
+  unchecked(rspDirty[k] = true);
 }
 
 function complete(slot: i32, status: i32): void {
   inflight--;
-  freeSlots[freeCount++] = slot;
-  const owner = slotOwner[slot];
+  unchecked(freeSlots[freeCount++] = slot);
+  const owner = unchecked(slotOwner[slot]);
   if (verbose && status != 0) console.log('blk: request failed on the device: status ' + status.toString());
   if (owner == 0) {
     syncDone = true;
     syncStatus = status;
   } else {
-    respond(owner, slotId[slot], slotOp[slot], status);
+    respond(owner, unchecked(slotId[slot]), unchecked(slotOp[slot]), status);
   }
 }
 
 /** Push the responses of every client that has new ones; signal those that asked for it. */
 function publishResponses(): void {
   for (let k = 1; k <= maxK; k++) {
-    if (!rspDirty[k]) continue;
-    rspDirty[k] = false;
-    if (!clRing[k]) continue;
-    const notify = ringPushResponses(RINGS + k * 4096, rspProdPvt[k], rspPublished[k]);
-    rspPublished[k] = rspProdPvt[k];
+    if (!unchecked(rspDirty[k])) continue;
+    unchecked(rspDirty[k] = false);
+    if (!unchecked(clRing[k])) continue;
+    const notify = ringPushResponses(RINGS + k * 4096, unchecked(rspProdPvt[k]), unchecked(rspPublished[k]));
+    unchecked(rspPublished[k] = unchecked(rspProdPvt[k]));
     if (notify) sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0);
   }
 }
@@ -317,16 +317,16 @@ function runBatch(): void {
 
 function disconnect(k: i32, why: string): void {
   console.log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
-  clRing[k] = false;
+  unchecked(clRing[k] = false);
 }
 
 /** Take requests from every ring (at most a fair share each); returns how many went to the device. */
 function pollRings(): i32 {
   let submitted = 0;
   for (let k = 1; k <= maxK; k++) {
-    if (!clRing[k] || clFlags[k] == 0) continue;
+    if (!unchecked(clRing[k]) || unchecked(clFlags[k]) == 0) continue;
     const ring = RINGS + k * 4096;
-    const n = ringRequestsAvailable(ring, reqCons[k], rspProdPvt[k]);
+    const n = ringRequestsAvailable(ring, unchecked(reqCons[k]), unchecked(rspProdPvt[k]));
     if (n < 0) { disconnect(k, 'impossible request producer index'); continue; }
     let take = n;
     const share = VQ_SIZE / 2;
@@ -334,12 +334,12 @@ function pollRings(): i32 {
     for (let i = 0; i < take; i++) {
       if (freeCount == 0) break;
       // Copy the request out of the shared page once, then check the copy.
-      const e = ringEntry(ring, reqCons[k]);
+      const e = ringEntry(ring, unchecked(reqCons[k]));
       const id = peek(e + REQ_ID);
       const opw = peek(e + REQ_OP);
       const sector = <u32>peek(e + REQ_SECTOR);
       const offset = <u32>peek(e + REQ_OFFSET);
-      reqCons[k] = reqCons[k] + 1;
+      unchecked(reqCons[k] = unchecked(reqCons[k]) + 1);
       const op = opw & 0xff;
       const count = <u32>((opw >> 8) & 0xff);
       const st = check(k, op, sector, count, offset);
@@ -364,7 +364,7 @@ export function main(): i32 {
     publishResponses(); // responses to refused requests
     let more = false;
     for (let k = 1; k <= maxK; k++) {
-      if (clRing[k] && clFlags[k] != 0 && ringFinalCheckRequests(RINGS + k * 4096, reqCons[k])) more = true;
+      if (clRing[k] && unchecked(clFlags[k]) != 0 && ringFinalCheckRequests(RINGS + k * 4096, unchecked(reqCons[k]))) more = true;
     }
     if (more) continue;
     let err = 0;
@@ -382,9 +382,9 @@ export function main(): i32 {
     r1 = 0;
     r2 = 0;
     if (label == BLK_OP_INFO) {
-      const ok = k >= 1 && k <= MAX_CLIENTS && clFlags[k] != 0;
+      const ok = k >= 1 && k <= MAX_CLIENTS && unchecked(clFlags[k]) != 0;
       r0 = ok ? BLK_S_OK : BLK_S_DENIED;
-      r1 = ok ? <i32>clSectors[k] : 0;
+      r1 = ok ? <i32>unchecked(clSectors[k]) : 0;
       r2 = ok && (clFlags[k] & CLF_WRITE) != 0 ? 1 : 0;
       continue;
     }

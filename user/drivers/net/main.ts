@@ -127,20 +127,20 @@ function init(): bool {
   if (e != 0) { fail('cannot open DMA window 0: error ' + e.toString()); return false; }
   const n = cfg(CFG_NCLIENTS);
   for (let k = 1; k <= MAX_CLIENTS; k++) {
-    clOn[k] = false;
+    unchecked(clOn[k] = false);
     if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
     const frame = clCfg(k, CL_DATA_FRAME);
     // The device only reads client frames (transmit); received frames are copied in.
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ, 0, 0);
     if (e == 0) e = sysInvoke(frame, M_FRAME_MAP, SLOT_TASK, DDATA + k * 0x0100_0000, 3, 0, 0);
     if (e != 0) { fail('client ' + k.toString() + ': cannot set up its data frame: error ' + e.toString()); continue; }
-    clOn[k] = true;
-    clMacLo[k] = clCfg(k, NCL_MAC_LO);
-    clMacHi[k] = clCfg(k, NCL_MAC_HI) & 0xffff;
-    clDataPa[k] = info(frame);
-    clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES);
-    clNtfn[k] = clCfg(k, CL_NTFN);
-    clRing[k] = clCfg(k, CL_RING) != 0;
+    unchecked(clOn[k] = true);
+    unchecked(clMacLo[k] = clCfg(k, NCL_MAC_LO));
+    unchecked(clMacHi[k] = clCfg(k, NCL_MAC_HI) & 0xffff);
+    unchecked(clDataPa[k] = info(frame));
+    unchecked(clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES));
+    unchecked(clNtfn[k] = clCfg(k, CL_NTFN));
+    unchecked(clRing[k] = clCfg(k, CL_RING) != 0);
     maxK = k;
   }
   e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
@@ -191,11 +191,11 @@ function init(): bool {
 
 function enqueue(k: i32, buf: i32, len: i32): void {
   if (qCount[k] == NET_CLIENT_QUEUE) { dropped++; postRx(buf); return; }
-  const at = k * NET_CLIENT_QUEUE + ((qHead[k] + qCount[k]) % NET_CLIENT_QUEUE);
-  qBuf[at] = buf;
-  qLen[at] = len;
-  qCount[k] = qCount[k] + 1;
-  if (rxWaiting[k]) { rxWaiting[k] = false; sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0); }
+  const at = k * NET_CLIENT_QUEUE + ((qHead[k] + unchecked(qCount[k])) % NET_CLIENT_QUEUE);
+  unchecked(qBuf[at] = buf);
+  unchecked(qLen[at] = len);
+  unchecked(qCount[k] = unchecked(qCount[k]) + 1);
+  if (rxWaiting[k]) { unchecked(rxWaiting[k] = false); sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0); }
 }
 
 /** Take every received frame off the device and queue it for the client owning its address. */
@@ -212,7 +212,7 @@ function harvestRx(): void {
     const lo = peek(f);
     const hi = peek(f + 4) & 0xffff;
     let owner = 0;
-    for (let k = 1; k <= maxK; k++) if (clOn[k] && clMacLo[k] == lo && clMacHi[k] == hi) { owner = k; break; }
+    for (let k = 1; k <= maxK; k++) if (clOn[k] && unchecked(clMacLo[k]) == lo && unchecked(clMacHi[k]) == hi) { owner = k; break; }
     if (owner == 0) { dropped++; postRx(buf); continue; }
     enqueue(owner, buf, len);
   }
@@ -221,13 +221,13 @@ function harvestRx(): void {
 /** Copy the oldest queued frame of client k into its buffer; returns its length, or -1 if it
  *  does not fit (the frame is dropped). */
 function deliverTo(k: i32, offset: u32, room: u32): i32 {
-  const at = k * NET_CLIENT_QUEUE + qHead[k];
-  const buf = qBuf[at];
-  const len = qLen[at];
-  qHead[k] = (qHead[k] + 1) % NET_CLIENT_QUEUE;
-  qCount[k] = qCount[k] - 1;
+  const at = k * NET_CLIENT_QUEUE + unchecked(qHead[k]);
+  const buf = unchecked(qBuf[at]);
+  const len = unchecked(qLen[at]);
+  unchecked(qHead[k] = (unchecked(qHead[k]) + 1) % NET_CLIENT_QUEUE);
+  unchecked(qCount[k] = unchecked(qCount[k]) - 1);
   let r = -1;
-  if ((offset & 3) == 0 && <u32>((len + 31) & ~31) <= room && room <= clDataBytes[k] && offset <= clDataBytes[k] - room) {
+  if ((offset & 3) == 0 && <u32>((len + 31) & ~31) <= room && room <= unchecked(clDataBytes[k]) && offset <= unchecked(clDataBytes[k]) - room) {
     const src = PRIV + NET_PRIV_RXBUF + buf * NET_RXBUF_BYTES + HDR;
     const dst = DDATA + k * 0x0100_0000 + <i32>offset;
     // Whole 32-byte chunks (buffers are 2 KiB and the room at least the length rounded up).
@@ -249,17 +249,17 @@ function deliverTo(k: i32, offset: u32, room: u32): i32 {
 function serveRxRings(): i32 {
   let n = 0;
   for (let k = 1; k <= maxK; k++) {
-    if (!clOn[k] || !clRing[k] || qCount[k] == 0) continue;
+    if (!unchecked(clOn[k]) || !unchecked(clRing[k]) || unchecked(qCount[k]) == 0) continue;
     const ring = ringAddr(k, true);
     const ri = 2 * k + 1;
-    let avail = ringRequestsAvailable(ring, reqCons[ri], rspProdPvt[ri]);
+    let avail = ringRequestsAvailable(ring, unchecked(reqCons[ri]), unchecked(rspProdPvt[ri]));
     if (avail < 0) { disconnect(k); continue; }
-    while (avail > 0 && qCount[k] > 0) {
-      const e = ringEntry(ring, reqCons[ri]);
+    while (avail > 0 && unchecked(qCount[k]) > 0) {
+      const e = ringEntry(ring, unchecked(reqCons[ri]));
       const id = peek(e + NREQ_ID);
       const offset = <u32>peek(e + NREQ_OFFSET);
       const room = <u32>peek(e + NREQ_LEN);
-      reqCons[ri] = reqCons[ri] + 1;
+      unchecked(reqCons[ri] = unchecked(reqCons[ri]) + 1);
       avail--;
       const len = deliverTo(k, offset, room);
       respond(k, true, id, len < 0 ? BLK_S_DENIED : OK, len < 0 ? 0 : len);
@@ -273,19 +273,19 @@ function serveRxRings(): i32 {
 
 /** Check and queue one frame of client k (not yet notified). */
 function transmit(k: i32, offset: u32, len: u32): i32 {
-  if (len < 14 || len > <u32>NET_FRAME_MAX || len > clDataBytes[k] || offset > clDataBytes[k] - len) return BLK_S_DENIED;
+  if (len < 14 || len > <u32>NET_FRAME_MAX || len > unchecked(clDataBytes[k]) || offset > unchecked(clDataBytes[k]) - len) return BLK_S_DENIED;
   if ((offset & 3) != 0) return BLK_S_DENIED;
   const f = DDATA + k * 0x0100_0000 + <i32>offset;
   // Source address: bytes 6..11 must be the client's own.
   const w1 = peek(f + 4);
   const w2 = peek(f + 8);
-  if (((<u32>w1 >> 16) | (w2 << 16)) != clMacLo[k] || ((<u32>w2 >> 16) & 0xffff) != <u32>clMacHi[k]) return BLK_S_DENIED;
+  if (((<u32>w1 >> 16) | (w2 << 16)) != unchecked(clMacLo[k]) || ((<u32>w2 >> 16) & 0xffff) != <u32>unchecked(clMacHi[k])) return BLK_S_DENIED;
   if (txFree == 0) harvestTx();
   const s = txFreeSlot;
   txFreeSlot = (txFreeSlot + 1) % (NET_TXQ_SIZE / 2);
   txFree--;
   const d = PRIV + NET_PRIV_TXQ_DESC + 32 * s + 16;
-  poke(d, clDataPa[k] + <i32>offset);
+  poke(d, unchecked(clDataPa[k]) + <i32>offset);
   poke(d + 4, 0);
   poke(d + 8, <i32>len);
   poke(d + 12, 0);
@@ -307,17 +307,17 @@ function harvestTx(): void {
 function serveTxRings(): i32 {
   let n = 0;
   for (let k = 1; k <= maxK; k++) {
-    if (!clOn[k] || !clRing[k]) continue;
+    if (!unchecked(clOn[k]) || !unchecked(clRing[k])) continue;
     const ring = ringAddr(k, false);
     const ri = 2 * k;
-    const avail = ringRequestsAvailable(ring, reqCons[ri], rspProdPvt[ri]);
+    const avail = ringRequestsAvailable(ring, unchecked(reqCons[ri]), unchecked(rspProdPvt[ri]));
     if (avail < 0) { disconnect(k); continue; }
     for (let i = 0; i < avail; i++) {
-      const e = ringEntry(ring, reqCons[ri]);
+      const e = ringEntry(ring, unchecked(reqCons[ri]));
       const id = peek(e + NREQ_ID);
       const offset = <u32>peek(e + NREQ_OFFSET);
       const len = <u32>peek(e + NREQ_LEN);
-      reqCons[ri] = reqCons[ri] + 1;
+      unchecked(reqCons[ri] = unchecked(reqCons[ri]) + 1);
       respond(k, false, id, transmit(k, offset, len), 0);
       n++;
     }
@@ -330,22 +330,22 @@ function serveTxRings(): i32 {
 
 function respond(k: i32, rx: bool, id: i32, status: i32, len: i32): void {
   const ri = 2 * k + (rx ? 1 : 0);
-  const e = ringEntry(ringAddr(k, rx), rspProdPvt[ri]);
+  const e = ringEntry(ringAddr(k, rx), unchecked(rspProdPvt[ri]));
   poke(e + NRSP_ID, id);
   poke(e + NRSP_STATUS, status);
   poke(e + NRSP_LEN, len);
-  rspProdPvt[ri] = rspProdPvt[ri] + 1;
+  unchecked(rspProdPvt[ri] = unchecked(rspProdPvt[ri]) + 1);
 }
 
 function publish(): void {
   for (let k = 1; k <= maxK; k++) {
-    if (!clOn[k] || !clRing[k]) continue;
+    if (!unchecked(clOn[k]) || !unchecked(clRing[k])) continue;
     let notify = false;
     for (let rx = 0; rx < 2; rx++) {
       const ri = 2 * k + rx;
-      if (rspProdPvt[ri] == rspPublished[ri]) continue;
-      if (ringPushResponses(ringAddr(k, rx != 0), rspProdPvt[ri], rspPublished[ri])) notify = true;
-      rspPublished[ri] = rspProdPvt[ri];
+      if (rspProdPvt[ri] == unchecked(rspPublished[ri])) continue;
+      if (ringPushResponses(ringAddr(k, rx != 0), unchecked(rspProdPvt[ri]), unchecked(rspPublished[ri]))) notify = true;
+      unchecked(rspPublished[ri] = unchecked(rspProdPvt[ri]));
     }
     if (notify) sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0);
   }
@@ -353,7 +353,7 @@ function publish(): void {
 
 function disconnect(k: i32): void {
   console.log('net: client ' + k.toString() + ': impossible request producer index; ring disconnected');
-  clRing[k] = false;
+  unchecked(clRing[k] = false);
 }
 
 function forwarder(): i32 {
@@ -378,9 +378,9 @@ export function main(): i32 {
     if (work > 0) continue;
     let more = false;
     for (let k = 1; k <= maxK; k++) {
-      if (!clOn[k] || !clRing[k]) continue;
-      if (ringFinalCheckRequests(ringAddr(k, false), reqCons[2 * k])) more = true;
-      if (qCount[k] > 0 && ringFinalCheckRequests(ringAddr(k, true), reqCons[2 * k + 1])) more = true;
+      if (!unchecked(clOn[k]) || !unchecked(clRing[k])) continue;
+      if (ringFinalCheckRequests(ringAddr(k, false), unchecked(reqCons[2 * k]))) more = true;
+      if (qCount[k] > 0 && ringFinalCheckRequests(ringAddr(k, true), unchecked(reqCons[2 * k + 1]))) more = true;
     }
     if (more) continue;
     let err = 0;
@@ -405,18 +405,18 @@ export function main(): i32 {
     replyPending = true;
     r1 = 0;
     r2 = 0;
-    if (k < 1 || k > MAX_CLIENTS || !clOn[k]) { r0 = BLK_S_DENIED; continue; }
+    if (k < 1 || k > MAX_CLIENTS || !unchecked(clOn[k])) { r0 = BLK_S_DENIED; continue; }
     if (label == NET_OP_INFO) {
       r0 = OK;
-      r1 = clMacLo[k];
-      r2 = clMacHi[k];
+      r1 = unchecked(clMacLo[k]);
+      r2 = unchecked(clMacHi[k]);
     } else if (label == NET_OP_TX) {
       r0 = transmit(k, <u32>res(2), <u32>res(3));
       if (r0 == OK) harvestTx();
     } else if (label == NET_OP_RX) {
       if (qCount[k] == 0) {
         r0 = NET_S_EMPTY;
-        rxWaiting[k] = true;
+        unchecked(rxWaiting[k] = true);
       } else {
         const len = deliverTo(k, <u32>res(2), <u32>res(3));
         r0 = len < 0 ? BLK_S_DENIED : OK;
