@@ -5,7 +5,9 @@
 // kernel entries (system calls + interrupts + faults) and context switches per request, and
 // virtual time per request. Synchronous queue depth n = n client tasks sharing one virtual
 // device, each making blocking calls; ring queue depth n = one client keeping n requests on its
-// ring. Median of N runs after a warm-up run. Last line: JSON.
+// ring. Network: 1,500-byte frames round-tripped through an echo service on a second NIC
+// (one request = one round trip). Median of N runs (default 5; 4096 block requests or 1024
+// round trips each) after a warm-up of every path. Last line: JSON.
 
 import { MemoryBackend } from '../src/machine/virtio/blk-backend.ts';
 import * as P from '../user/lib/io-proto.ts';
@@ -94,13 +96,16 @@ export async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
   };
-  const runs = Number(opt('runs', '3'));
-  const ops = Number(opt('ops', '2048'));
+  const runs = Number(opt('runs', '5'));
+  const ops = Number(opt('ops', '4096'));
   const qds = opt('qd', '1,4,16,64').split(',').map(Number);
   const devices = opt('dev', 'blk,net').split(',');
   await Promise.all(['blk/main.ts', 'blk/client.ts', 'net/main.ts', 'net/client.ts'].map((f) => buildProgram(f)));
-  await once('ring', P.BLK_OP_READ, 4, 256, 1); // warm-up
-  await onceNet('ring', 4, 128, 1);
+  // Warm-up: every code path once at full length, so that the JIT has settled before measuring.
+  for (const iface of ['sync', 'ring'] as const) {
+    if (devices.includes('blk')) for (const op of [P.BLK_OP_READ, P.BLK_OP_WRITE]) await once(iface, op, 4, ops, 1);
+    if (devices.includes('net')) await onceNet(iface, 4, Math.max(256, ops >> 2), 1);
+  }
   const rows: Record<string, number | string>[] = [];
   process.stdout.write('io: user-level virtio drivers, sync IPC vs shared rings: blk = 4 KiB random requests,\n');
   process.stdout.write('net = 1,500-byte frames round-tripped through an echo service on a second NIC\n');
@@ -112,7 +117,7 @@ export async function main(argv: string[]): Promise<void> {
     kinds.push({ device: 'blk', op: 'read', run: (i, q, sd) => once(i, P.BLK_OP_READ, q, ops, sd) });
     kinds.push({ device: 'blk', op: 'write', run: (i, q, sd) => once(i, P.BLK_OP_WRITE, q, ops, sd) });
   }
-  if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 1), sd) });
+  if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 2), sd) });
   for (const kind of kinds) {
     for (const qd of qds) {
       for (const iface of ['sync', 'ring'] as const) {
