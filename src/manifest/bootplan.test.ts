@@ -107,7 +107,7 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(names(names(StartHdr.Entry2Table) + NamesService.ProviderBadge), 5);
   const sup = page(2);
   const s = sup(StartHdr.EntryTable);
-  assert.equal(sup(StartHdr.EntryCount), 1);
+  assert.equal(sup(StartHdr.EntryCount), 2); // console and hello
   assert.equal(sup(s + SupClient.Badge), 5);
   assert.equal(sup(s + SupClient.ThreadSlot), plan.slotOf('supervisor', 'Thread', 'console'));
   assert.equal(sup(s + SupClient.EntryPc), 0xc000_0004);

@@ -225,8 +225,6 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     let page: number[];
     if (c.role === 'memory-manager') {
       page = header(c, i, slotOf(c.name, 'Endpoint', 'pager'));
-      const sup = comps.findIndex((o) => o.role === 'supervisor');
-      page[StartHdr.SupervisorBadge] = sup < 0 ? 0 : badgeOf(sup);
       const entries: number[][] = [];
       comps.forEach((o, oi) => {
         if (o.role === 'root') return;

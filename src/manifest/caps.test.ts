@@ -82,6 +82,7 @@ test('the memory manager holds every quota, and the tasks and images of the othe
     'memory cspace Untyped(app, 100 pages) W',
     'memory cspace Task(app) W',
     'memory cspace Frame(image:app) RX',
+    'memory cspace Endpoint(faults) W badge=1',
   ]);
 });
 

@@ -95,6 +95,9 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
         add('cspace', 'Task', o.name, W, 0, `maps the pages of ${o.name}`);
         add('cspace', 'Frame', `image:${o.name}`, R | X, 0, `the image of ${o.name}, paged in on faults`);
       }
+      if (m.components.some((o) => o.role === 'supervisor')) {
+        add('cspace', 'Endpoint', FAULTS_ENDPOINT, W, badge, 'reports the page faults it refuses to the supervisor (supervisor.memFault; at CompSlot.Supervisor)');
+      }
     }
     if (c.role === 'name-service') {
       add('cspace', 'Endpoint', NAMES_ENDPOINT, R, 0, 'receives the lookups of every component that uses a service');

@@ -41,11 +41,12 @@ test('hello prints through the console service: it may look it up, and only cons
   assert.deepEqual(lines.filter((l) => l.includes('Endpoint(svc:console) R')), ['console cspace Endpoint(svc:console) R']);
 });
 
-test('the console driver is restarted on failure by the supervisor; hello is not', () => {
+test('the console driver and hello are supervised (on-failure): the supervisor sees hello exit', () => {
   const lines = expectedCapabilities(m).map(formatCapLine);
-  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(console) RW']);
+  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(console) RW', 'supervisor cspace Thread(hello) RW']);
   assert.ok(lines.includes('console exception-handler Endpoint(faults) W badge=5'));
-  assert.ok(!lines.some((l) => l.startsWith('hello exception-handler')));
+  assert.ok(lines.includes('hello exception-handler Endpoint(faults) W badge=6'));
+  assert.ok(lines.includes('memory cspace Endpoint(faults) W badge=2'));
 });
 
 test('start order: infrastructure first, hello after console', () => {

@@ -33,7 +33,7 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   assert.ok(lines.includes('[client] done'), uart);
 
   // The supervisor's log: what happened, in order, with generations.
-  const sup = log.split('\n').filter((l) => l.startsWith('[supervisor] crashy'));
+  const sup = log.split('\n').filter((l) => l.startsWith('crashy: '));
   const expect = [
     /crashy: page fault at 0x70000000 \(pc 0x[0-9a-f]+\) refused \(generation 1\)/,
     /crashy: restart 1\/10 in 10 ms/,
@@ -51,8 +51,8 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   assert.equal(sup.length, expect.length, log);
   expect.forEach((re, i) => assert.match(sup[i]!, re, log));
   // hello's exit was seen and, being clean, not restarted; the console never failed.
-  assert.match(log, /\[supervisor\] hello: exited with status 0 \(generation 1\)\n\[supervisor\] hello: stopped for good/);
-  assert.doesNotMatch(log, /console:/);
+  assert.match(log, /^hello: exited with status 0 \(generation 1\)\nhello: stopped for good/m);
+  assert.doesNotMatch(log, /^console:/m);
   // The backoff is virtual time: the restart comes no earlier than configured.
   const k = s.sys.kernel;
   assert.ok(k.board.clock.cycles > 0);

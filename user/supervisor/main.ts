@@ -7,7 +7,8 @@
 //   - restarts a stopped component as its policy says (on-failure / always, maxRestarts,
 //     exponential backoff in virtual time) with the same capability space, a reset address
 //     space (the memory manager's Reset) and fresh start registers,
-//   - logs every event on the kernel debug output, one line each, `[supervisor] ...`.
+//   - logs every event on the kernel debug output, one line each (`l4ts boot` prefixes the
+//     component's name: `[supervisor] crashy: restarted, generation 2, ...`).
 //
 // Start information (src/abi/bootplan.ts StartHdr, SupClient) at START_INFO_BASE: the endpoint
 // the faults arrive on (badge = the component's badge), and per supervised component its
@@ -81,8 +82,9 @@ function hex(v: i32): string {
   return "0x" + (<u32>v).toString(16);
 }
 
+/** One line on the kernel debug output (`l4ts boot` shows it as `[supervisor] ...`). */
 function log(s: string): void {
-  debugPrint("[supervisor] " + s + "\n");
+  debugPrint(s + "\n");
 }
 
 function policyName(p: i32): string {
@@ -185,7 +187,7 @@ function exception(c: Comp): void {
     const a0 = getMr(4);
     const n = getMr(11); // a7
     if (n == RtCall.Exit) {
-      kill();
+      suspend(c); // a quiet stop (the kernel reports a Kill reply as a kill); drops the reply right
       log(c.name + ": exited with status " + a0.toString() + " (generation " + c.generation.toString() + ")");
       stopped(c, a0 != 0);
       return;
