@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
 import { expectedCapabilities, formatCaps } from '../manifest/caps.ts';
+import { debugNameOf } from '../kernel/debug.ts';
 import { buildImages, bootSystem, runUntilRootDone, liveCaps, loadManifest, manifestBaseDir, DEFAULT_MANIFEST, PROJECT_ROOT } from './boot.ts';
 
 const STUB = 'user/tests/boot/stub.ts';
@@ -48,7 +49,16 @@ test('boot: the default system builds, hello prints through the console driver, 
   if (!stubbed.includes(hello.image.path) && !stubbed.includes(consoleC.image.path)) {
     assert.match(uart, /Hello, world!/, `UART: ${uart}\ndiagnostics: ${diag.join('')}`);
   }
-  assert.doesNotMatch(diag.join(''), /killed|abort/, diag.join(''));
+  assert.doesNotMatch(diag.join(''), /killed:|abort:/, diag.join(''));
+});
+
+test('boot --caps: the command prints the distribution of the manifest, read from the kernel', { skip: defaultSystem().stubbed.length > 0 ? 'a component of the default manifest has no source yet' : false }, async () => {
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+    execFile(process.execPath, [join(PROJECT_ROOT, 'bin', 'l4ts.js'), 'boot', '--caps'], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => res({ code: err === null ? 0 : (err as { code?: number }).code ?? 1, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, formatCaps(expectedCapabilities(loadManifest(DEFAULT_MANIFEST))));
+  assert.match(r.stderr, /l4ts: exit=0 insns=\d+/);
 });
 
 test('boot: an invalid manifest is refused before boot, naming the field', async () => {
@@ -71,7 +81,7 @@ test('boot: image paths are relative to the project root for manifests/*.json', 
   assert.equal(manifestBaseDir('/x/y/sys.json'), '/x/y');
 });
 
-test('boot: the name service hands out allowed endpoints (badged, without Grant) and refuses the rest', async () => {
+test('boot: the name service hands out allowed endpoints (badged, without Grant) and refuses the rest; DMA frames at their addresses', async () => {
   const sched = { budgetUs: 1000, periodUs: 10000 };
   const comp = (name: string, image: string, extra: object = {}) => ({ name, image, priority: 100, sched, memoryPages: 16, ...extra });
   const m = parseManifest(JSON.stringify({
@@ -80,7 +90,12 @@ test('boot: the name service hands out allowed endpoints (badged, without Grant)
       comp('root', 'user/root/main.ts', { role: 'root', priority: 255 }),
       comp('memory', STUB, { role: 'memory-manager', priority: 250 }),
       comp('names', 'user/names/main.ts', { role: 'name-service', priority: 240 }),
-      comp('srv', STUB, { provides: [{ name: 'alpha' }, { name: 'beta', clients: ['other'] }] }),
+      comp('srv', STUB, {
+        provides: [{ name: 'alpha' }, { name: 'beta', clients: ['other'] }],
+        // A driver's grants too: DMA frames are carved at their exact address.
+        devices: [{ kind: 'virtio', slot: 2, dma: [{ base: '0x8100_0000', pages: 4 }, { base: '0x8120_0000', pages: 1 }] }, { kind: 'testdev' }],
+        irqs: [3],
+      }),
       comp('client', 'user/tests/boot/names-client.ts', { uses: ['alpha'] }),
       comp('other', STUB, { uses: ['beta'] }),
     ],
@@ -90,6 +105,9 @@ test('boot: the name service hands out allowed endpoints (badged, without Grant)
   const sys = bootSystem(m, images, { diag: (s) => { diag += s; } });
   assert.ok(runUntilRootDone(sys, 50_000_000), diag);
   assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
+  const srv = [...sys.kernel.tasks].find((t) => debugNameOf(t) === 'srv')!;
+  const frames = srv.cspace.filter((c) => c !== null && c.obj.kind === 'frame' && !c.obj.device).map((c) => c!.obj as { pa: number; pages: number });
+  assert.deepEqual(frames.map((f) => [f.pa >>> 0, f.pages]), [[0x8100_0000, 4], [0x8120_0000, 1]]);
   sys.board.run(100_000_000);
   // alpha: the slot; beta: NotAllowed (1); zeta: NoSuchService (2); register: NotProvider (4);
   // the endpoint: type Endpoint (4), rights W (2: no Grant), the client's badge (5).

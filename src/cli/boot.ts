@@ -237,7 +237,9 @@ export function bootSystem(m: Manifest, images: readonly Uint8Array[], opts: Boo
     }
   };
   kernel.onThreadStopped((e) => {
-    if (e.reason === 'killed') diag(`[${nameOf(e.thread)}] killed: ${e.why} (cause ${e.cause}, pc ${hex(e.pc)}, tval ${hex(e.tval)})\n`);
+    if (e.reason !== 'killed') return;
+    if (e.why === 'exception handler') diag(`[${nameOf(e.thread)}] stopped by its exception handler\n`);
+    else diag(`[${nameOf(e.thread)}] killed: ${e.why} (cause ${e.cause}, pc ${hex(e.pc)}, tval ${hex(e.tval)})\n`);
   });
   kernel.debugSink = (b) => emit(nameOf(kernel.current ?? kernel.rootThread), String.fromCharCode(b));
   return {

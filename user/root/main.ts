@@ -95,6 +95,9 @@ function nameSlot(slot: i32, k: i32): void {
 
 // --- DMA frames at fixed addresses ----------------------------------------------------------------
 
+/** Where the DMA frames so far left each boot untyped's watermark (bytes). */
+let dmaWatermark: StaticArray<u32> = new StaticArray<u32>(0);
+
 /** Retype a frame of `pages` pages at physical `pa` from the boot untyped that covers it,
  *  padding with untypeds below it (before any other use of that untyped). */
 function dmaFrame(pa: i32, pages: i32): i32 {
@@ -104,7 +107,8 @@ function dmaFrame(pa: i32, pages: i32): i32 {
     const size = bi(tables + 2 * i + 1) << 12;
     const off = <u32>pa - <u32>base;
     if (<u32>pa < <u32>base || off + <u32>(pages << 12) > <u32>size) continue;
-    let wm: u32 = 0;
+    let wm = dmaWatermark[i];
+    if (wm > off) fail("DMA frames out of order", Err.InvalidArg);
     while (wm < off) {
       let piece: u32 = 4096;
       while (wm % (piece * 2) == 0 && wm + piece * 2 <= off) piece *= 2;
@@ -114,6 +118,7 @@ function dmaFrame(pa: i32, pages: i32): i32 {
     }
     const slot = allocSlots(1);
     check(untypedRetype(utFirst + i, ObjType.Frame, 31 - clz(pages), 1, slot), "DMA frame");
+    dmaWatermark[i] = off + <u32>(pages << 12);
     return slot;
   }
   fail("DMA frame outside the boot untypeds", Err.InvalidArg);
@@ -235,9 +240,17 @@ export function main(): i32 {
   const pagerSlot = new StaticArray<i32>(nComp);
   const excSlot = new StaticArray<i32>(nComp);
 
-  // 1. DMA frames first: they need their exact place in an untyped nothing has used yet.
-  for (let i = 0; i < nObj; i++) {
-    if (obj(i, PlanObj.Kind) == PlanObjKind.DmaFrame) objSlot[i] = dmaFrame(obj(i, PlanObj.P0), obj(i, PlanObj.P1));
+  // 1. DMA frames first, in address order: they need their exact place in untypeds nothing
+  //    else has used yet.
+  dmaWatermark = new StaticArray<u32>(utCount);
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < nObj; i++) {
+      if (obj(i, PlanObj.Kind) != PlanObjKind.DmaFrame || objSlot[i] != 0) continue;
+      if (best < 0 || <u32>obj(i, PlanObj.P0) < <u32>obj(best, PlanObj.P0)) best = i;
+    }
+    if (best < 0) break;
+    objSlot[best] = dmaFrame(obj(best, PlanObj.P0), obj(best, PlanObj.P1));
   }
 
   // 2. Every other object, named.
