@@ -10,7 +10,7 @@ import { VirtualSwitch } from '../../src/machine/virtio/switch.ts';
 import * as P from '../../user/lib/io-proto.ts';
 import { Rig, buildNetSystem, startNetSystems, macWords } from './rig.ts';
 
-test('net: 1500-byte frames round-trip between two NICs through sync IPC and rings, demultiplexed by MAC address', { timeout: 240_000 }, async () => {
+test('net: 1500-byte frames round-trip between two NICs through sync IPC and rings, demultiplexed by MAC address; spoofed source addresses refused', { timeout: 240_000 }, async () => {
   const sw = new VirtualSwitch();
   const nics = [new VirtioNet({ mac: '52:54:00:00:00:01', network: sw }), new VirtioNet({ mac: '52:54:00:00:00:02', network: sw })];
   const rig = new Rig({ nics });
@@ -18,6 +18,7 @@ test('net: 1500-byte frames round-trip between two NICs through sync IPC and rin
   const s0 = await buildNetSystem(rig, 0, [
     { mode: P.NM_PING_SYNC, ops: 60, qd: 4, mac: a1, peer: b1, len: 1500, seed: 11 },
     { mode: P.NM_PING_RING, ops: 120, qd: 16, mac: a2, peer: b2, len: 1500, seed: 22 },
+    { mode: P.NM_SPOOF, mac: macWords(0, 3), peer: b1 },
   ]);
   const s1 = await buildNetSystem(rig, 1, [
     { mode: P.NM_ECHO_SYNC, mac: b1 },
@@ -25,13 +26,15 @@ test('net: 1500-byte frames round-trip between two NICs through sync IPC and rin
   ]);
   startNetSystems(rig, [s0, s1]);
   rig.runUntilDone(s0.clients, 1e9);
-  assert.deepEqual(s0.clients.map((p) => p.status), [0, 0], rig.log);
+  // The spoofing client's frames with another source address, from outside its data frame or
+  // too long were all refused; only its one honest frame went out.
+  assert.deepEqual(s0.clients.map((p) => p.status), [0, 0, 0], rig.log);
   assert.deepEqual(s1.clients.map((p) => p.status), [null, null], 'the echo services keep running');
   assert.equal(s0.driver.status, null);
   assert.equal(s1.driver.status, null);
-  assert.equal(nics[0].stats.txFrames, 180);
-  assert.equal(nics[1].stats.rxFrames, 180);
-  assert.equal(nics[0].stats.rxFrames, 180);
+  assert.equal(nics[0].stats.txFrames, 181);
+  assert.equal(nics[1].stats.rxFrames, 181);
+  assert.equal(nics[0].stats.rxFrames, 181);
   assert.equal(nics[0].stats.rxDropped + nics[1].stats.rxDropped, 0);
   assert.equal(rig.board.iommu.faultTotal, 0);
 });

@@ -517,7 +517,7 @@ export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpe
     const k = i + 1;
     const data = rig.frame(c.dataBits ?? 6);
     const ntfn = rig.alloc(ObjType.Notification);
-    const ring = c.mode === P.NM_ECHO_RING || c.mode === P.NM_PING_RING;
+    const ring = c.mode === P.NM_ECHO_RING || c.mode === P.NM_PING_RING || c.mode === P.NM_SPOOF;
     const dSlot = D_CLIENT0 + 2 * i;
     rig.give(driver, data.slot, dSlot, Rights.Read | Rights.Write);
     rig.give(driver, ntfn, dSlot + 1, Rights.Write);

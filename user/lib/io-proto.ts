@@ -172,6 +172,9 @@ export const NM_ECHO_SYNC = 11;
 export const NM_ECHO_RING = 12;
 export const NM_PING_SYNC = 13;
 export const NM_PING_RING = 14;
+/** Tries to send with another client's source address and from outside its data frame (sync
+ *  and ring); every attempt must be refused. */
+export const NM_SPOOF = 15;
 export const NC_PEER_LO = 11;
 export const NC_PEER_HI = 12;
 export const NC_LEN = 13;

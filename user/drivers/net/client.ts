@@ -7,7 +7,7 @@ import { sysCall, sysNbSend, sysRecv, res, peek, poke, msgInfo } from '../util';
 import {
   START_VA, RINGS_VA, DATA_VA, NET_RX_RING_VA, CC_MAGIC, CFG_MAGIC_CLIENT, CC_EP, CC_NTFN, CC_MODE, CC_OPS,
   CC_QD, CC_SEED, CC_DATA_OFF, NC_PEER_LO, NC_PEER_HI, NC_LEN, NC_FAST, NM_ECHO_SYNC, NM_ECHO_RING, NM_PING_SYNC,
-  NM_PING_RING, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_S_EMPTY, NET_ETHERTYPE, BLK_S_OK,
+  NM_PING_RING, NM_SPOOF, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_S_EMPTY, NET_ETHERTYPE, BLK_S_OK,
   NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN,
 } from '../../lib/io-proto';
 import { ringEntry, ringInit, ringPushRequests, ringResponsesAvailable, ringFinalCheckResponses } from '../../lib/ring';
@@ -224,6 +224,34 @@ function ping(ring: bool, ops: i32, qd: i32, len: i32): i32 {
   return failures;
 }
 
+function spoof(): i32 {
+  // A frame to the peer with somebody else's source address (the peer's own).
+  const f = DATA + dataOff;
+  build(dataOff, 0, 64);
+  poke(f + 8, (<i32>(<u32>peerLo >> 16)) | (peerHi << 16));
+  poke(f + 4, (peerHi & 0xffff) | (peerLo << 16));
+  if (sysCall(ep, msgInfo(NET_OP_TX, 2), dataOff, 64, 0, 0, 0) != 0 || res(2) != 3) failures++;
+  ringTx(1, dataOff, 64);
+  // Outside the data frame, and too long.
+  ringTx(2, 0x7fff_0000, 64);
+  ringTx(3, dataOff, 9000);
+  kick();
+  let got = 0;
+  while (got < 3) {
+    if (ringResponsesAvailable(TXR, txCons) == 0) {
+      if (!ringFinalCheckResponses(TXR, txCons, 1)) sysRecv(ntfn, 0, 0, 0, 0, 0, 0);
+      continue;
+    }
+    if (peek(ringEntry(TXR, txCons) + NRSP_STATUS) != 3) failures++;
+    txCons++;
+    got++;
+  }
+  // Its own address works.
+  build(dataOff, 0, 64);
+  syncTx(dataOff, 64);
+  return failures;
+}
+
 export function main(): i32 {
   if (cfg(CC_MAGIC) != CFG_MAGIC_CLIENT) return 100;
   ep = cfg(CC_EP);
@@ -241,9 +269,10 @@ export function main(): i32 {
   let qd = cfg(CC_QD);
   if (qd < 1) qd = 1;
   if (qd > 64) qd = 64;
-  const ring = mode == NM_ECHO_RING || mode == NM_PING_RING;
+  const ring = mode == NM_ECHO_RING || mode == NM_PING_RING || mode == NM_SPOOF;
   if (ring) { ringInit(TXR); ringInit(RXR); }
   if (mode == NM_ECHO_SYNC || mode == NM_ECHO_RING) return echo(ring, ops, qd);
   if (mode == NM_PING_SYNC || mode == NM_PING_RING) return ping(ring, ops, qd, cfg(NC_LEN));
+  if (mode == NM_SPOOF) return spoof();
   return 101;
 }
