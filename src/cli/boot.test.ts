@@ -31,25 +31,30 @@ function defaultSystem() {
 test('boot: the default system builds, hello prints through the console driver, --caps matches the manifest', async () => {
   const { m, stubbed } = defaultSystem();
   const images = await buildImages(m);
-  const diag: string[] = [];
-  const sys = bootSystem(m, images, { diag: (s) => diag.push(s) });
-  let uart = '';
-  sys.board.onUartOutput((b) => { uart += String.fromCharCode(b); });
+  const mm = m.components.find((c) => c.role === 'memory-manager')!;
+  // Images paged in by the memory manager (the default), and loaded by the root task (--eager).
+  const modes = stubbed.includes(mm.image.path) ? (['all'] as const) : (['memory-manager', 'all'] as const);
+  for (const eager of modes) {
+    const diag: string[] = [];
+    const sys = bootSystem(m, images, { eager, diag: (s) => diag.push(s) });
+    let uart = '';
+    sys.board.onUartOutput((b) => { uart += String.fromCharCode(b); });
 
-  // The distribution the root task handed out, read from the kernel the moment it finishes.
-  assert.ok(runUntilRootDone(sys, 50_000_000), `root task did not finish: ${diag.join('')} ${sys.kernel.lastKill}`);
-  const rootInsns = sys.board.hart.instret;
-  assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
-  assert.ok(rootInsns < 5_000_000, `root task took ${rootInsns} instructions`);
+    // The distribution the root task handed out, read from the kernel the moment it finishes.
+    assert.ok(runUntilRootDone(sys, 50_000_000), `root task did not finish: ${diag.join('')} ${sys.kernel.lastKill}`);
+    const rootInsns = sys.board.hart.instret;
+    assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
+    assert.ok(rootInsns < 5_000_000, `root task took ${rootInsns} instructions`);
 
-  // Then the system runs: hello's line comes out of the UART, written by the console driver.
-  sys.board.run(200_000_000);
-  const hello = m.components.find((c) => c.name === 'hello')!;
-  const consoleC = m.components.find((c) => c.name === 'console')!;
-  if (!stubbed.includes(hello.image.path) && !stubbed.includes(consoleC.image.path)) {
-    assert.match(uart, /Hello, world!/, `UART: ${uart}\ndiagnostics: ${diag.join('')}`);
+    // Then the system runs: hello's line comes out of the UART, written by the console driver.
+    sys.board.run(200_000_000);
+    const hello = m.components.find((c) => c.name === 'hello')!;
+    const consoleC = m.components.find((c) => c.name === 'console')!;
+    if (!stubbed.includes(hello.image.path) && !stubbed.includes(consoleC.image.path)) {
+      assert.match(uart, /\[hello\] Hello, world!/, `eager ${eager}: UART: ${uart}\ndiagnostics: ${diag.join('')}`);
+    }
+    assert.doesNotMatch(diag.join(''), /killed:|abort:/, diag.join(''));
   }
-  assert.doesNotMatch(diag.join(''), /killed:|abort:/, diag.join(''));
 });
 
 test('boot --caps: the command prints the distribution of the manifest, read from the kernel', { skip: defaultSystem().stubbed.length > 0 ? 'a component of the default manifest has no source yet' : false }, async () => {
@@ -102,7 +107,8 @@ test('boot: the name service hands out allowed endpoints (badged, without Grant)
   }), { baseDir: PROJECT_ROOT });
   const images = await buildImages(m);
   let diag = '';
-  const sys = bootSystem(m, images, { diag: (s) => { diag += s; } });
+  // The stand-in memory manager pages nothing: the root task loads every image.
+  const sys = bootSystem(m, images, { eager: 'all', diag: (s) => { diag += s; } });
   assert.ok(runUntilRootDone(sys, 50_000_000), diag);
   assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
   const srv = [...sys.kernel.tasks].find((t) => debugNameOf(t) === 'srv')!;

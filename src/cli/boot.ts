@@ -1,4 +1,5 @@
-// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N]` (and `npm start`):
+// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--eager]` (and
+// `npm start`):
 // validate the manifest, build the component images (AssemblyScript -> ELF, cached by source
 // hash under build/boot-cache/), encode the boot plan, boot the kernel with the root task and
 // the modules [plan, component ELFs...], and run. The UART is stdout (and stdin); the kernel's
@@ -9,6 +10,10 @@
 // notification), then print the live capability distribution from the kernel's state
 // (src/kernel/debug.ts capDistribution) in formatCapLine form, sorted — what
 // `formatCaps(expectedCapabilities(manifest))` says it must be.
+//
+// Images are paged in by the memory manager from the image frames the root task gives it (the
+// root task loads only the memory manager); --eager makes the root task load every image
+// itself (the fallback for a memory manager that does not page images in).
 //
 // The last line on stderr is `l4ts: exit=<code> insns=<n> seconds=<s> mips=<m> virtual_ms=<ms>`.
 
@@ -297,7 +302,7 @@ export function liveCaps(sys: BootedSystem): string {
 export async function bootCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     disk: { value: true, repeat: true }, trace: { value: true }, caps: { value: false },
-    'max-insns': { value: true }, paged: { value: false },
+    'max-insns': { value: true }, eager: { value: false },
   });
   if (args.positionals.length > 1) throw new UsageError('boot takes at most one manifest');
   const path = args.positionals[0] ?? DEFAULT_MANIFEST;
@@ -331,7 +336,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const trace = args.options.get('trace')?.[0];
   const sys = bootSystem(m, images, {
     virtio: disks,
-    eager: args.options.has('paged') ? 'memory-manager' : 'all',
+    eager: args.options.has('eager') ? 'all' : 'memory-manager',
     diag: (s) => process.stderr.write(s),
     traceCapacity: trace !== undefined ? TRACE_CAPACITY : undefined,
   });

@@ -50,7 +50,9 @@ test('header and components', () => {
   assert.equal(comp(5, PlanComp.Module), 5);
   assert.equal(comp(5, PlanComp.BudgetTicks), 20000); // 2000 us at 10 MHz
   assert.equal(comp(5, PlanComp.Priority), 100);
-  assert.equal(comp(1, PlanComp.Flags) & PlanCompFlags.EagerLoad, PlanCompFlags.EagerLoad);
+  assert.equal(comp(1, PlanComp.Flags) & PlanCompFlags.EagerLoad, PlanCompFlags.EagerLoad); // the memory manager
+  assert.equal(comp(5, PlanComp.Flags) & PlanCompFlags.EagerLoad, 0);
+  assert.equal(comp(5, PlanComp.StackPages), 0);
   const order = Array.from({ length: hdr(PlanHdr.StartOrderCount) }, (_, i) => w(hdr(PlanHdr.StartOrderTable) + i));
   assert.deepEqual(order, [1, 2, 3, 4, 5]);
 });
@@ -89,6 +91,9 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(mm(StartHdr.SupervisorBadge), 3);
   const e = (i: number, f: number): number => mm(mm(StartHdr.EntryTable) + i * MemClient.Words + f);
   assert.equal(e(0, MemClient.Flags), MemClientFlags.Self | MemClientFlags.EagerLoaded);
+  assert.equal(e(4, MemClient.Flags), 0);
+  const eager = encodeBootPlan(m, images, { eager: 'all' });
+  assert.equal(eager.bytes.length, plan.bytes.length);
   assert.equal(e(0, MemClient.TaskSlot), CompSlot.Task);
   assert.equal(e(0, MemClient.UntypedSlot), 17);
   assert.equal(e(4, MemClient.Badge), 6);

@@ -27,8 +27,9 @@ export interface PlanImage {
 }
 
 export interface BootPlanOptions {
-  /** Components whose image the root task loads itself (the memory manager always). Default:
-   *  every component (until the memory manager pages images in). */
+  /** Components whose image the root task loads itself: the memory manager always (nothing
+   *  pages it); 'all' loads every image eagerly (the fallback without a memory manager that
+   *  pages images in). Default 'memory-manager'. */
   eager?: 'all' | 'memory-manager';
   /** Stack pages the root maps for an eagerly loaded component (default 16; memory manager 64). */
   stackPages?: number;
@@ -190,7 +191,7 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   });
 
   // Start-information pages of the system components.
-  const eagerAll = (opts.eager ?? 'all') === 'all';
+  const eagerAll = (opts.eager ?? 'memory-manager') === 'all';
   const stackPages = opts.stackPages ?? 16;
   const mmStackPages = opts.memoryManagerStackPages ?? 64;
   const isEager = (c: Component): boolean => c.role === 'memory-manager' || (c.role !== 'root' && eagerAll);
