@@ -18,6 +18,7 @@ const BEAT_TICKS = 50_000; // 5 ms of mtime: beat well within the period
 
 let served = 0;
 let spin = 0;
+const sink = new StaticArray<i32>(1);
 
 function fail(how: i32): void {
   if (how == 1) {
@@ -27,7 +28,7 @@ function fail(how: i32): void {
   } else if (how == 3) {
     for (;;) {
       spin++;
-      store<i32>(0, spin); // a side effect on every turn: the loop stays
+      sink[0] = spin; // a side effect on every turn: the loop stays
     }
   } else if (how == 4) {
     spin += load<i32>(<usize>0x9000_0010);

@@ -1,0 +1,67 @@
+// The restart tests on the booted system (`l4ts boot manifests/restart.json`): the default
+// system plus user/tests/restart's server ("crashy", restart on-failure, heartbeat 20 ms) and
+// client. With the real memory manager: a refused page fault reaches the supervisor as
+// supervisor.memFault, and every restart gets a fresh address space (memory.reset), so the
+// restarted server counts its calls from 1 again.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseManifest } from '../../src/manifest/validate.ts';
+import { buildImages, bootSystem, PROJECT_ROOT } from '../../src/cli/boot.ts';
+
+const MANIFEST = join(PROJECT_ROOT, 'manifests', 'restart.json');
+
+test('boot manifests/restart.json: crashy fails four ways and is restarted fresh each time; the client sees Aborted, then success; the rest runs on', {
+  timeout: 900_000,
+  skip: existsSync(join(PROJECT_ROOT, 'user/memory/main.ts')) ? false : 'no memory manager (user/memory/main.ts) yet',
+}, async () => {
+  const m = parseManifest(readFileSync(MANIFEST, 'utf8'), { baseDir: PROJECT_ROOT });
+  const images = await buildImages(m);
+  const diag: string[] = [];
+  const sys = bootSystem(m, images, { diag: (s) => diag.push(s) });
+  let uart = '';
+  sys.board.onUartOutput((b) => { uart += String.fromCharCode(b); });
+  const runUntil = (done: () => boolean, budget: number): void => {
+    const start = sys.board.hart.instret;
+    while (!done() && sys.board.hart.instret - start < budget) {
+      const r = sys.board.run(1_000_000);
+      if (r !== null && r.kind !== 'budget') break;
+    }
+  };
+  runUntil(() => uart.includes('[client] type a line:'), 400_000_000);
+  sys.board.uart.pushInput(new TextEncoder().encode('typed at the UART\n'));
+  runUntil(() => uart.includes('[client] done'), 100_000_000);
+  const log = diag.join('');
+  const lines = uart.split('\n').filter((l) => l !== '');
+  for (const l of lines) assert.match(l, /^\[(console|hello|client)\] /, `untagged or interleaved line: ${JSON.stringify(l)}`);
+  assert.ok(lines.includes('[hello] Hello, world! from a user task, through the console driver.'), uart);
+  ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB'].forEach((k, i) => {
+    assert.ok(lines.includes(`[client] fail ${i + 1} (${k}): call returned error 10`), `${k}:\n${uart}\n${log}`);
+  });
+  // Fresh address space after each restart: the server's call counter starts again.
+  assert.equal(lines.filter((l) => l === '[client] after restart: echo ok, calls served this life: 1').length, 4, `${uart}\n${log}`);
+  assert.ok(lines.includes('[client] typed: typed at the UART'), uart);
+  assert.ok(lines.includes('[client] done'), uart);
+
+  const sup = log.split('\n').filter((l) => l.startsWith('[supervisor] crashy: '));
+  const expect = [
+    /page fault at 0x70000000 \(pc 0x[0-9a-f]+\) refused by the memory manager \(generation 1\)/,
+    /restart 1\/10 in 10 ms/,
+    /restarted, generation 2, fresh address space/,
+    /wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 2\)/,
+    /restart 2\/10 in 20 ms/,
+    /restarted, generation 3, fresh address space/,
+    /missed its heartbeat \(period 20 ms, generation 3\)/,
+    /restart 3\/10 in 40 ms/,
+    /restarted, generation 4, fresh address space/,
+    /wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 4\)/,
+    /restart 4\/10 in 40 ms/,
+    /restarted, generation 5, fresh address space/,
+  ];
+  assert.equal(sup.length, expect.length, log);
+  expect.forEach((re, i) => assert.match(sup[i]!, re, log));
+  assert.match(log, /\[supervisor\] hello: exited with status 0 \(generation 1\)\n\[supervisor\] hello: stopped for good/);
+  assert.doesNotMatch(log, /\[supervisor\] console:/);
+});
