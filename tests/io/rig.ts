@@ -48,9 +48,13 @@ function sourceHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Build user/drivers/<rel> (e.g. 'blk/main.ts') into an ELF (asc + wasm2rv), cached. */
+let hashOnce: string | null = null;
+
+/** Build user/drivers/<rel> (e.g. 'blk/main.ts') into an ELF (asc + wasm2rv), cached on disk by
+ *  the hash of the sources (taken once per process) and in memory. */
 export async function buildProgram(rel: string): Promise<Uint8Array> {
-  const key = `${rel}:${sourceHash()}`;
+  hashOnce ??= sourceHash();
+  const key = `${rel}:${hashOnce}`;
   const m = memo.get(key);
   if (m !== undefined) return m;
   const dir = join(tmpdir(), 'l4ts-io-cache');
