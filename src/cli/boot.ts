@@ -26,15 +26,16 @@ import { fileURLToPath } from 'node:url';
 import { Board } from '../machine/board.ts';
 import { FileBackend } from '../machine/virtio/blk-file.ts';
 import { VirtioBlk } from '../machine/virtio/blk.ts';
-import { parseElf32 } from '../abi/elf.ts';
+import { parseElf32, ElfError } from '../abi/elf.ts';
 import { Kernel, type SemihostAction } from '../kernel/kernel.ts';
+import { BootError } from '../kernel/boot.ts';
 import type { Thread } from '../kernel/objects/thread.ts';
 import type { Task } from '../kernel/objects/task.ts';
 import { TS_BLOCKED_NTFN, TS_INACTIVE } from '../kernel/objects/thread.ts';
 import { capDistribution, debugNameOf } from '../kernel/debug.ts';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
 import type { Manifest } from '../manifest/types.ts';
-import { encodeBootPlan, type BootPlanOptions } from '../manifest/bootplan.ts';
+import { encodeBootPlan, BootPlanError, type BootPlanOptions } from '../manifest/bootplan.ts';
 import { formatCaps, type CapLine } from '../manifest/caps.ts';
 import { serveRuntimeCall, hex, type ProgramMemory } from '../toolchain/wasm2rv/rt-host.ts';
 import { HostConsole } from './host-console.ts';
@@ -324,6 +325,14 @@ export async function bootCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let disks: VirtioBlk[];
+  try {
+    disks = diskPaths.map((p) => new VirtioBlk(FileBackend.open(p)));
+  } catch (e) {
+    process.stderr.write(`l4ts: ${(e as Error).message}\n`);
+    return 2;
+  }
+
   let images: Uint8Array[];
   try {
     images = await buildImages(m, undefined, (l) => process.stderr.write(`l4ts: ${l}\n`));
@@ -332,14 +341,22 @@ export async function bootCommand(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const disks = diskPaths.map((p) => new VirtioBlk(FileBackend.open(p)));
   const trace = args.options.get('trace')?.[0];
-  const sys = bootSystem(m, images, {
-    virtio: disks,
-    eager: args.options.has('eager') ? 'all' : 'memory-manager',
-    diag: (s) => process.stderr.write(s),
-    traceCapacity: trace !== undefined ? TRACE_CAPACITY : undefined,
-  });
+  let sys: BootedSystem;
+  try {
+    sys = bootSystem(m, images, {
+      virtio: disks,
+      eager: args.options.has('eager') ? 'all' : 'memory-manager',
+      diag: (s) => process.stderr.write(s),
+      traceCapacity: trace !== undefined ? TRACE_CAPACITY : undefined,
+    });
+  } catch (e) {
+    if (e instanceof BootPlanError || e instanceof BootError || e instanceof ElfError) {
+      process.stderr.write(`l4ts: ${path}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
   const t0 = performance.now();
   let code = 0;
   if (caps) {
