@@ -125,8 +125,8 @@ export function runUntil(sys: TestSystem, done: () => boolean, budget = 50_000_0
   const start = sys.board.hart.instret;
   while (!done() && sys.board.hart.instret - start < budget) {
     const r = sys.board.run(step);
-    if (r !== null && r.kind !== 'budget' && r.kind !== 'idle') break;
-    if (r !== null && r.kind === 'idle' && done()) break;
+    // Idle: every thread is blocked and no timer is due; nothing will change by itself.
+    if (r !== null && r.kind !== 'budget') break;
   }
   return sys.board.hart.instret - start;
 }
@@ -184,7 +184,9 @@ export function bootMm(mmElf: Uint8Array, specs: MmClientSpec[], o: { mmPrio?: n
   const clients: MmSystem['clients'] = [];
   specs.forEach((s, i) => {
     const badge = i + 2;
-    const c = spawnElf(sys, s.elf, { prio: s.prio ?? 100, pager: 0, eager: s.eager ?? false, start: false, stackPages: 4 });
+    const pagerCopy = sys.nextSlot++;
+    rootInvoke(sys, 1, Method.CapMint, ep, pagerCopy, Rights.Write, badge);
+    const c = spawnElf(sys, s.elf, { prio: s.prio ?? 100, pager: pagerCopy, eager: s.eager ?? false, start: false, stackPages: 4 });
     const base = TABLE + i * ENTRY;
     // Quota: one untyped per set bit, largest first.
     const pieces: number[] = [];
@@ -212,9 +214,6 @@ export function bootMm(mmElf: Uint8Array, specs: MmClientSpec[], o: { mmPrio?: n
     words[base + MemClient.Name] = nb.length;
     for (let j = 0; j < nb.length && j < 4 * (NAME_WORDS - 1); j++) words[base + MemClient.Name + 1 + (j >> 2)] |= nb[j]! << ((j & 3) * 8);
     // The client's own capabilities.
-    const pagerCopy = sys.nextSlot++;
-    rootInvoke(sys, 1, Method.CapMint, ep, pagerCopy, Rights.Write, badge);
-    rootInvoke(sys, c.threadSlot, Method.ThreadConfigure, c.taskSlot, UTCB_BASE, pagerCopy, 0);
     give(sys, c, ep, CompSlot.Memory, Rights.Write, badge);
     give(sys, c, c.taskSlot, CompSlot.Task, Rights.Read | Rights.Write);
     for (const [from, to, rights, b] of s.caps ?? []) give(sys, c, from, to, rights, b);
