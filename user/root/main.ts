@@ -21,9 +21,19 @@ import {
 
 /** A page of the root's own address space for writing frames before they are handed out. */
 const SCRATCH: i32 = <i32>0xee000000;
-/** Pages of the untyped each component task is carved from: the task page plus its L2 page
- *  tables (the kernel charges them to the task's untyped). */
+/** Each component task is carved from an untyped of its own that also pays for its L2 page
+ *  tables (the kernel charges them to the task's untyped): at least 2^TASK_UNTYPED_BITS pages,
+ *  more for a memory quota that spans many 4 MiB regions. */
 const TASK_UNTYPED_BITS: i32 = 5;
+
+function taskUntypedBits(memoryPages: i32): i32 {
+  // The task page, a table per region of the layout (code, data, stack, UTCB, ...: at most
+  // 16), and one per 4 MiB of quota.
+  const need = 1 + 16 + ((memoryPages + 1023) >> 10);
+  let bits = TASK_UNTYPED_BITS;
+  while ((1 << bits) < need) bits++;
+  return bits;
+}
 
 // --- BootInfo and the plan ----------------------------------------------------------------------
 
@@ -260,7 +270,7 @@ export function main(): i32 {
     const p0 = obj(i, PlanObj.P0);
     let slot = 0;
     if (kind == PlanObjKind.Task) {
-      const ut = retype(ObjType.Untyped, TASK_UNTYPED_BITS);
+      const ut = retype(ObjType.Untyped, taskUntypedBits(comp(p0, PlanComp.MemoryPages)));
       slot = allocSlots(1);
       check(untypedRetype(ut, ObjType.Task, 0, 1, slot), "retype task");
     } else if (kind == PlanObjKind.Thread) {
