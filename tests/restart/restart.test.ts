@@ -19,7 +19,12 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
 
   // Every console line is whole and tagged.
   const lines = uart.split('\n').filter((l) => l !== '');
-  for (const l of lines) assert.match(l, /^\[(console|hello|client)\] /, `untagged or interleaved line: ${JSON.stringify(l)}`);
+  for (const l of lines) assert.match(l, /^\[(console|hello|client|quitter)\] |^\[(9|10)\] chatter line \d end$/, `untagged or interleaved line: ${JSON.stringify(l)}`);
+  // Two chatters wrote their lines in fragments, interleaved: every line arrived whole.
+  for (const b of [9, 10]) for (let i = 0; i < 5; i++) assert.ok(lines.includes(`[${b}] chatter line ${i} end`), uart);
+  // quitter exits with 1: restarted twice (on-failure, maxRestarts 2), then given up; it
+  // printed once per life.
+  assert.equal(lines.filter((l) => l === '[quitter] quitting').length, 3, uart);
   assert.equal(lines[0], '[console] ready');
   assert.ok(lines.includes('[hello] Hello, world! from a user task, through the console driver.'), uart);
 
@@ -53,6 +58,8 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   // hello's exit was seen and, being clean, not restarted; the console never failed.
   assert.match(log, /^hello: exited with status 0 \(generation 1\)\nhello: stopped for good/m);
   assert.doesNotMatch(log, /^console:/m);
+  assert.match(log, /^quitter: exited with status 1 \(generation 1\)\nquitter: restart 1\/2 in 1 ms\n/m);
+  assert.match(log, /^quitter: exited with status 1 \(generation 3\)\nquitter: gave up after 2 restarts \(maxRestarts 2\)$/m);
   // The backoff is virtual time: the restart comes no earlier than configured.
   const k = s.sys.kernel;
   assert.ok(k.board.clock.cycles > 0);

@@ -22,7 +22,7 @@ import type { Thread } from '../../src/kernel/objects/thread.ts';
 import { buildProgram } from '../userland/harness.ts';
 
 /** Linear memory every image starts with (wasm pages): no memory.grow needed. */
-export const INITIAL_WASM_PAGES = 8;
+export const INITIAL_WASM_PAGES = 4;
 
 export interface Comp {
   name: string;
@@ -61,7 +61,8 @@ interface Spec {
 export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   const asc = ['--initialMemory', String(INITIAL_WASM_PAGES)];
   const elfs = new Map<string, Uint8Array>();
-  for (const f of ['user/supervisor/main.ts', 'user/console/main.ts', 'user/hello/main.ts', 'user/tests/restart/server.ts', 'user/tests/restart/client.ts']) {
+  for (const f of ['user/supervisor/main.ts', 'user/console/main.ts', 'user/hello/main.ts', 'user/tests/restart/server.ts', 'user/tests/restart/client.ts',
+    'user/tests/restart/chatter.ts', 'user/tests/restart/quitter.ts']) {
     elfs.set(f, await buildProgram(f, asc));
   }
   const sys = bootSystem(undefined, { dramSize: 64 << 20 });
@@ -88,6 +89,10 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
       caps: [[crashyEp, 16, R, 0]], pagerIsSupervisor: true },
     { name: 'client', badge: 8, file: 'user/tests/restart/client.ts', prio: 100, policy: PlanRestart.Never,
       caps: [[conEp, CONSOLE_SLOT, W, 8], [crashyEp, 200, W, 8]] },
+    { name: 'chatter-a', badge: 9, file: 'user/tests/restart/chatter.ts', prio: 90, policy: PlanRestart.Never, caps: [[conEp, CONSOLE_SLOT, W, 9]] },
+    { name: 'chatter-b', badge: 10, file: 'user/tests/restart/chatter.ts', prio: 90, policy: PlanRestart.Never, caps: [[conEp, CONSOLE_SLOT, W, 10]] },
+    { name: 'quitter', badge: 11, file: 'user/tests/restart/quitter.ts', prio: 90, policy: PlanRestart.OnFailure, maxRestarts: 2, backoff: [1, 2],
+      caps: [[conEp, CONSOLE_SLOT, W, 11]] },
   ];
 
   const spawn = (elf: Uint8Array, prio: number, pager: number, exc: number, a0: number) => {
@@ -105,7 +110,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
         rootInvoke(sys, f, Method.FrameMap, taskSlot, va, rights);
       }
     }
-    for (let i = 1; i <= 16; i++) {
+    for (let i = 1; i <= 8; i++) {
       const f = make(sys, ObjType.Frame);
       rootInvoke(sys, f, Method.FrameMap, taskSlot, STACK_TOP - i * PAGE_SIZE, R | W);
     }
@@ -149,7 +154,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   words[StartHdr.EntryWords] = SupClient.Words;
   words[StartHdr.EntryTable] = TABLE;
   words[StartHdr.TimerHz] = k.board.clock.cpuHz / k.board.clock.cyclesPerTick;
-  words[StartHdr.ComponentCount] = 8;
+  words[StartHdr.ComponentCount] = 11;
   supervised.forEach((s, i) => {
     const c = comps.get(s.name)!;
     const base = TABLE + i * SupClient.Words;
@@ -176,7 +181,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   rootInvoke(sys, si, Method.FrameMap, sup.taskSlot, START_INFO_BASE, R);
 
   // Start in the manifest's order: supervisor, console, then the rest.
-  for (const n of ['supervisor', 'console', 'hello', 'crashy', 'client']) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
+  for (const n of ['supervisor', 'console', 'hello', 'crashy', 'client', 'chatter-a', 'chatter-b', 'quitter']) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
 
   let out = '';
   k.board.onUartOutput((b) => { out += String.fromCharCode(b); });
