@@ -1,5 +1,5 @@
-// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--eager]` (and
-// `npm start`):
+// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--eager] [--base DIR]`
+// (and `npm start`):
 // validate the manifest, build the component images (AssemblyScript -> ELF, cached by source
 // hash under build/boot-cache/), encode the boot plan, boot the kernel with the root task and
 // the modules [plan, component ELFs...], and run. The UART is stdout (and stdin); the kernel's
@@ -10,6 +10,9 @@
 // notification), then print the live capability distribution from the kernel's state
 // (src/kernel/debug.ts capDistribution) in formatCapLine form, sorted — what
 // `formatCaps(expectedCapabilities(manifest))` says it must be.
+//
+// Image paths in the manifest are relative to --base DIR, by default the project root for a
+// manifest in a `manifests/` directory and the manifest's own directory otherwise.
 //
 // Images are paged in by the memory manager from the image frames the root task gives it (the
 // root task loads only the memory manager); --eager makes the root task load every image
@@ -60,9 +63,9 @@ export function manifestBaseDir(path: string): string {
   return basename(dir) === 'manifests' ? dirname(dir) : dir;
 }
 
-export function loadManifest(path: string, virtio: ('blk' | 'net' | null)[] | null = null): Manifest {
+export function loadManifest(path: string, virtio: ('blk' | 'net' | null)[] | null = null, baseDir = manifestBaseDir(path)): Manifest {
   const text = readFileSync(path, 'utf8');
-  return parseManifest(text, { baseDir: manifestBaseDir(path), board: virtio === null ? {} : { virtio } });
+  return parseManifest(text, { baseDir, board: virtio === null ? {} : { virtio } });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -303,7 +306,7 @@ export function liveCaps(sys: BootedSystem): string {
 export async function bootCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     disk: { value: true, repeat: true }, trace: { value: true }, caps: { value: false },
-    'max-insns': { value: true }, eager: { value: false },
+    'max-insns': { value: true }, eager: { value: false }, base: { value: true },
   });
   if (args.positionals.length > 1) throw new UsageError('boot takes at most one manifest');
   const path = args.positionals[0] ?? DEFAULT_MANIFEST;
@@ -314,7 +317,8 @@ export async function bootCommand(argv: string[]): Promise<number> {
 
   let m: Manifest;
   try {
-    m = loadManifest(path, virtioKinds);
+    const base = args.options.get('base')?.[0];
+    m = loadManifest(path, virtioKinds, base === undefined ? undefined : resolve(base));
   } catch (e) {
     if (e instanceof ManifestError) {
       const where = e.pos !== null && e.pos !== undefined ? `${path}:${e.pos.line}:${e.pos.column}: ` : `${path}: `;
