@@ -68,6 +68,7 @@ test('one grant per expected capability, at the slots of docs/USERLAND.md', () =
   assert.equal(plan.slotOf('console', 'Notification', 'irq:console'), 18);
   assert.equal(plan.slotOf('console', 'Endpoint', 'svc:console'), 19);
   assert.equal(plan.slotOf('memory', 'Endpoint', 'pager'), 16);
+  assert.equal(plan.slotOf('memory', 'Endpoint', 'faults', 2), CompSlot.Supervisor);
   const g = hdr(PlanHdr.GrantTable);
   const pagers = Array.from({ length: lines.length }, (_, i) => i).filter((i) => w(g + i * PlanGrant.Words + PlanGrant.Place) === PlanPlace.Pager);
   assert.equal(pagers.length, 4);
