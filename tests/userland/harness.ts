@@ -173,11 +173,11 @@ export function bootMm(mmElf: Uint8Array, specs: MmClientSpec[], o: { mmPrio?: n
   words[StartHdr.Role] = PlanRole.MemoryManager;
   words[StartHdr.Badge] = 1;
   words[StartHdr.Endpoint] = 16;
-  words[StartHdr.EntryCount] = specs.length;
+  words[StartHdr.EntryCount] = specs.length + 1;
   words[StartHdr.EntryWords] = ENTRY;
   words[StartHdr.EntryTable] = TABLE;
   words[StartHdr.ComponentCount] = specs.length + 1;
-  words[12] = o.supervisorBadge ?? 0;
+  words[StartHdr.SupervisorBadge] = o.supervisorBadge ?? 0;
   // Module frames from BootInfo: module i at Tables + 4 i: vaddr, size, first frame slot, count.
   const info = (i: number): number => k.board.dram.readU32(bootInfoPa(sys) + 4 * i);
   let slot = 17;
@@ -219,6 +219,17 @@ export function bootMm(mmElf: Uint8Array, specs: MmClientSpec[], o: { mmPrio?: n
     for (const [from, to, rights, b] of s.caps ?? []) give(sys, c, from, to, rights, b);
     clients.push({ ...c, badge, name: s.name });
   });
+  // Its own entry (flag Self): a quota of 64 pages, task CompSlot.Task, no image.
+  {
+    const base = TABLE + specs.length * ENTRY;
+    words[base + MemClient.Badge] = 1;
+    words[base + MemClient.UntypedSlot] = slot;
+    words[base + MemClient.UntypedCount] = 1;
+    words[base + MemClient.QuotaPages] = 64;
+    give(sys, mm, make(sys, ObjType.Untyped, 6), slot++, Rights.Write);
+    words[base + MemClient.TaskSlot] = CompSlot.Task;
+    words[base + MemClient.Flags] = MemClientFlags.Self;
+  }
   for (let i = 0; i < words.length; i++) k.board.dram.writeU32(siPa + 4 * i, words[i]! >>> 0);
   rootInvoke(sys, si, Method.FrameMap, mm.taskSlot, START_INFO_BASE, Rights.Read);
   give(sys, mm, mm.taskSlot, CompSlot.Task, Rights.Read | Rights.Write);

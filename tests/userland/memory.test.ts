@@ -8,6 +8,7 @@ import { make, rootInvoke } from '../../src/kernel/test-support.ts';
 import { ObjType, Rights, CompSlot } from '../../src/abi/caps.ts';
 import { Method, ThreadState } from '../../src/abi/sys.ts';
 import { STACK_TOP } from '../../src/abi/layout.ts';
+import { parseElf32 } from '../../src/abi/elf.ts';
 import { bootMm, buildProgram, give, runUntil, startClients } from './harness.ts';
 
 const build = (n: string): Promise<Uint8Array> => buildProgram(`user/tests/memory/${n}.ts`);
@@ -37,6 +38,11 @@ test('memory: image, heap and stack are paged in lazily; a client that exhausts 
   const lazyTask = m.clients[1]!.task;
   assert.ok(lazyTask.maps.has((STACK_TOP >>> 12) - 20), 'stack pages far below the top are mapped');
   assert.equal(m.clients[0]!.thread.state, 0, 'the quota client ran to its end');
+  // The memory manager mapped 64 pages of its own quota as heap above its initial memory.
+  const mmInitial = parseElf32(mmElf).segments.find((s) => s.vaddr === 0)!.memsz >>> 12;
+  let linear = 0;
+  for (const vpn of m.mm.task.maps.keys()) if (vpn < 0x20000) linear++; // below its windows (0x2000_0000)
+  assert.equal(linear, mmInitial + 64);
 });
 
 test('memory: a shared region from one quota is visible in two tasks; a refused fault reaches the supervisor, which resets and restarts the client', async () => {

@@ -12,8 +12,8 @@
 // Nothing is freed page by page: a client's pages go back all at once when the supervisor
 // resets it (revoking its untyped).
 
-import { Method, ObjType, Rights, Err, UnmapFlags, FaultLabel, STACK_TOP, STACK_SIZE, CompSlot } from '../lib/abi';
-import { invoke, res, peek, fpage } from '../lib/l4';
+import { Method, ObjType, Rights, Err, UnmapFlags, FaultLabel, STACK_TOP, STACK_SIZE, CompSlot, DATA_BASE, RtData } from '../lib/abi';
+import { invoke, res, peek, poke, fpage } from '../lib/l4';
 import { START_INFO_BASE, START_INFO_MAGIC, StartHdr, MemClient, MemClientFlags } from '../lib/bootplan';
 import { MemoryServer, MemoryStatsResult, MemoryShareAllocResult, memoryServe } from '../lib/gen/memory';
 import { SupervisorClient } from '../lib/gen/supervisor';
@@ -32,9 +32,9 @@ const IMG_STRIDE: u32 = 0x0040_0000;
 const MEM_BASE: u32 = 0x3000_0000;
 const MEM_END: u32 = 0x7f00_0000;
 const SELF_TASK: i32 = CompSlot.Task;
-/** StartHdr word 12: badge of the supervisor (may reset others and read their counters);
- *  0 = not given (then any client may). */
-const START_SUPERVISOR_BADGE: i32 = 12;
+/** Heap the memory manager maps for itself at start (it has no pager, and a memory.grow of
+ *  its own would be a call to itself): at most this many pages of its own quota. */
+const SELF_HEAP_PAGES: u32 = 64;
 
 const PT_LOAD: u32 = 1;
 const PF_X: u32 = 1;
@@ -417,10 +417,34 @@ class Memory extends MemoryServer {
   }
 }
 
+/**
+ * Map up to SELF_HEAP_PAGES of our own quota as linear memory right above what the root task
+ * mapped for us, and raise RtData.MemReserved over it, so that our own memory.grow stays
+ * bookkeeping (docs/USERLAND.md "How a program talks to the kernel").
+ */
+function reserveOwnHeap(c: i32): void {
+  const reservedAddr = DATA_BASE + RtData.MemReserved;
+  const reserved = <u32>peek(reservedAddr);
+  let pages = unchecked(cQuota[c]) < SELF_HEAP_PAGES ? unchecked(cQuota[c]) : SELF_HEAP_PAGES;
+  pages &= ~(WASM_PAGE_PAGES - 1);
+  let va = reserved * WASM_PAGE_PAGES * PAGE;
+  let done: u32 = 0;
+  while (done < pages) {
+    const slot = retypeFrame(c, CHUNK_BITS);
+    if (slot == 0) break;
+    if (invoke(slot, Method.FrameMap, SELF_TASK, <i32>va, Rights.Read | Rights.Write) != 0) break;
+    va += WASM_PAGE_PAGES * PAGE;
+    done += WASM_PAGE_PAGES;
+    unchecked(cNextPage[c] = unchecked(cNextPage[c]) + WASM_PAGE_PAGES);
+    unchecked(cChunkPages[c] = unchecked(cChunkPages[c]) + WASM_PAGE_PAGES);
+  }
+  poke(reservedAddr, <i32>(reserved + done / WASM_PAGE_PAGES));
+}
+
 export function main(): i32 {
   if (si(StartHdr.Magic) != START_INFO_MAGIC) return 1;
   const ep = si(StartHdr.Endpoint);
-  supervisorBadge = <u32>si(START_SUPERVISOR_BADGE);
+  supervisorBadge = <u32>si(StartHdr.SupervisorBadge);
   const count = si(StartHdr.EntryCount);
   const words = si(StartHdr.EntryWords);
   const table = si(StartHdr.EntryTable);
@@ -438,6 +462,7 @@ export function main(): i32 {
   firstFree = last + 1 > CompSlot.FirstFree ? last + 1 : CompSlot.FirstFree;
   for (let i = 0; i < count && nClients < MAX_CLIENTS; i++) {
     setUpClient(nClients, table + i * words);
+    if ((unchecked(cFlags[nClients]) & MemClientFlags.Self) != 0) reserveOwnHeap(nClients);
     nClients++;
   }
   // Report refused faults to the supervisor if we hold its endpoint.
