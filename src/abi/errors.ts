@@ -28,7 +28,8 @@ export const Err = {
   IllegalState: 12,
   /** No reply right is held. */
   NoReply: 13,
-  /** Unknown system call or method. */
+  /** Unknown method. (An unknown system-call number is a runtime call: an exception to the
+   *  thread's exception handler, docs/ABI.md "Runtime calls".) */
   InvalidCall: 14,
   /** The object has children or mappings that the operation would orphan (revoke first). */
   Busy: 15,
