@@ -99,23 +99,29 @@ export function runOnKernel(elf: Uint8Array, opts: KernelRunOptions = {}): Kerne
     opts.stdout?.(s);
   };
   const seed = opts.seed ?? 42;
-  const root = kernel.rootThread;
-  const mem = taskMemory(kernel, kernel.rootTask);
+  const rootTask = kernel.rootTask;
+  const mem = taskMemory(kernel, rootTask);
+  const end = (o: Outcome): void => {
+    outcome = o;
+    board.hart.halted = true; // the program is over, whatever its other threads do
+  };
   let outcome = null as Outcome | null;
 
+  // Every thread of the program's address space is served; exit or abort from any of them
+  // ends the program, as a fault that kills any of them does.
   kernel.semihost = (t: Thread, x: Int32Array): SemihostAction => {
-    if (t !== root) return 'unhandled';
+    if (t.task !== rootTask) return 'unhandled';
     const r = serveRuntimeCall(x[17], threadCpu(kernel, t, x), mem, { print, seed });
     if (r === null) return 'unhandled';
     switch (r.kind) {
       case 'continue': return 'resume';
-      case 'exit': outcome = { kind: 'exit', status: r.status }; return 'stop';
-      case 'abort': outcome = { kind: 'abort', message: r.message }; return 'stop';
-      default: outcome = { kind: 'exit', status: 0 }; return 'stop'; // return: nothing to return to
+      case 'exit': end({ kind: 'exit', status: r.status }); return 'stop';
+      case 'abort': end({ kind: 'abort', message: r.message }); return 'stop';
+      default: end({ kind: 'exit', status: 0 }); return 'stop'; // return: nothing to return to
     }
   };
   kernel.onThreadStopped((e) => {
-    if (e.thread !== root || e.reason === 'exit' || outcome !== null) return;
+    if (e.thread.task !== rootTask || e.reason !== 'killed' || outcome !== null) return;
     const x = kernel.regsOf(e.thread);
     const report = symbols.faultReport(e.cause, e.tval, e.pc, x, mem);
     if (report.kind === 'fault') {
@@ -123,7 +129,7 @@ export function runOnKernel(elf: Uint8Array, opts: KernelRunOptions = {}): Kerne
         ? `unknown system call ${hex(x[17])}`
         : `${e.why}: trap cause ${e.cause} (tval ${hex(e.tval)})`;
     }
-    outcome = { kind: 'trap', report };
+    end({ kind: 'trap', report });
   });
   kernel.debugSink = (b) => print(String.fromCharCode(b));
   board.onUartOutput((b) => print(String.fromCharCode(b)));

@@ -83,6 +83,50 @@ _start:
 `)]);
   assert.equal(unk.status, 129);
   assert.match(unk.stdout, /unknown system call 0x4321/);
+  // A second thread of the program faults while the first spins: the run ends with its report.
+  const second = run([asmElf('second.elf', `
+_start:
+  mv s0, a0
+  lw s1, ${4 * BootInfo.UntypedFirst}(s0)
+  lw s2, ${4 * BootInfo.FirstFreeSlot}(s0)
+  li a7, ${Sys.Invoke}
+  mv a0, s1
+  li a1, ${Method.UntypedRetype}
+  li a2, ${ObjType.Thread}
+  li a3, 0
+  li a4, 1
+  mv a5, s2
+  ecall
+  li a7, ${Sys.Invoke}
+  mv a0, s2
+  li a1, ${Method.ThreadConfigure}
+  li a2, 1
+  li a3, 0xf0001000
+  li a4, 0
+  li a5, 0
+  ecall
+  li a7, ${Sys.Invoke}
+  mv a0, s2
+  li a1, ${Method.ThreadSetRegs}
+  la a2, helper
+  li a3, 0xdff80000
+  li a4, 0
+  ecall
+  li a7, ${Sys.Invoke}
+  mv a0, s2
+  li a1, ${Method.ThreadSetPriority}
+  li a2, 255
+  ecall
+  li a7, ${Sys.Invoke}
+  mv a0, s2
+  li a1, ${Method.ThreadResume}
+  ecall
+1: j 1b
+helper:
+  ebreak
+`)]);
+  assert.equal(second.status, 129, second.stdout + second.stderr);
+  assert.match(second.stdout, /exception without a handler: trap cause 3/);
   const budget = run(['--max-insns', '1000', asmElf('spin.elf', '_start: j _start\n')]);
   assert.equal(budget.status, 124);
   assert.equal(lastLine(budget.stderr)[2], '1000');
