@@ -120,9 +120,14 @@ export async function main(argv: string[]): Promise<void> {
   if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 2), sd) });
   for (const kind of kinds) {
     for (const qd of qds) {
+      // Alternate the two interfaces run by run, so that a change in the machine's load
+      // affects both alike.
+      const bySide: Record<'sync' | 'ring', Sample[]> = { sync: [], ring: [] };
+      for (let r = 0; r < runs; r++) {
+        for (const iface of ['sync', 'ring'] as const) bySide[iface].push(await kind.run(iface, qd, 1000 + r));
+      }
       for (const iface of ['sync', 'ring'] as const) {
-        const samples: Sample[] = [];
-        for (let r = 0; r < runs; r++) samples.push(await kind.run(iface, qd, 1000 + r));
+        const samples = bySide[iface];
         const row = {
           device: kind.device, op: kind.op, iface, qd,
           rps: Math.round(median(samples.map((x) => x.rps))),
