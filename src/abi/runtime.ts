@@ -69,7 +69,9 @@ export const RtData = {
   MemMax: 4,
   /** Executed-operator counter of a counting build (bench/toolchain.ts). */
   OpCount: 8,
-  /** Pages mapped without asking the memory manager (from BootInfo.LinearPages, else 0). */
+  /** 4 KiB pages of linear memory the program may use without asking the memory manager:
+   *  BootInfo.LinearPages when the start argument is a BootInfo page (the root task), else the
+   *  module's initial memory. memory.grow below it only moves MemSize. */
   MemReserved: 12,
   /** a1..a6 as the last `l4` system call returned them (6 words; `l4.res(i)` reads a_i). */
   SysRes: 16,
