@@ -87,3 +87,21 @@ test('memory: a shared region from one quota is visible in two tasks; a refused 
   assert.equal(out.split('bad: before\n').length, 3, out);
   assert.match(out, /before reset: used=\d+ badFaults=2\n/);
 });
+
+test('memory: cost of a page fault served with a fresh page (user-mode instructions, MM and client)', async (t) => {
+  const [mmElf, touch] = await Promise.all([buildProgram('user/memory/main.ts'), build('touch')]);
+  const m = bootMm(mmElf, [{ name: 'touch', elf: touch, quotaPages: 256 }]);
+  startClients(m);
+  const sys = m.sys;
+  runUntil(sys, () => sys.kernel.debugOut.includes('go\n'), 20_000_000, 500);
+  const i0 = sys.board.hart.instret;
+  const c0 = sys.board.clock.cycles;
+  const f0 = sys.kernel.stats.faults;
+  runUntil(sys, () => sys.kernel.debugOut.includes('end\n'), 20_000_000, 500);
+  const faults = sys.kernel.stats.faults - f0;
+  assert.ok(faults >= 128, `${faults} faults`);
+  const insns = (sys.board.hart.instret - i0) / faults;
+  const cycles = (sys.board.clock.cycles - c0) / faults;
+  t.diagnostic(`page fault with a fresh page: ${faults} faults, ${insns.toFixed(0)} user instructions and ${cycles.toFixed(0)} cycles each (kernel cost model included)`);
+  assert.ok(insns < 3000, `${insns} instructions per fault`);
+});
