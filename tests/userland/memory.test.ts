@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { make, rootInvoke } from '../../src/kernel/test-support.ts';
 import { ObjType, Rights, CompSlot } from '../../src/abi/caps.ts';
 import { Method, ThreadState } from '../../src/abi/sys.ts';
-import { STACK_TOP } from '../../src/abi/layout.ts';
+import { STACK_TOP, DATA_BASE } from '../../src/abi/layout.ts';
+import { RtData } from '../../src/abi/runtime.ts';
 import { parseElf32 } from '../../src/abi/elf.ts';
 import { bootMm, buildProgram, give, runUntil, startClients } from './harness.ts';
 
@@ -43,6 +44,7 @@ test('memory: image, heap and stack are paged in lazily; a client that exhausts 
   let linear = 0;
   for (const vpn of m.mm.task.maps.keys()) if (vpn < 0x20000) linear++; // below its windows (0x2000_0000)
   assert.equal(linear, mmInitial + 64);
+  assert.equal(m.sys.kernel.readUserU32(m.mm.task, DATA_BASE + RtData.MemReserved), mmInitial + 64, 'its memory.grow needs nobody up to there');
 });
 
 test('memory: a shared region from one quota is visible in two tasks; a refused fault reaches the supervisor, which resets and restarts the client', async () => {

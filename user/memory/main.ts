@@ -424,10 +424,10 @@ class Memory extends MemoryServer {
  */
 function reserveOwnHeap(c: i32): void {
   const reservedAddr = DATA_BASE + RtData.MemReserved;
-  const reserved = <u32>peek(reservedAddr);
+  const reserved = <u32>peek(reservedAddr) & ~(WASM_PAGE_PAGES - 1); // 4 KiB pages
   let pages = unchecked(cQuota[c]) < SELF_HEAP_PAGES ? unchecked(cQuota[c]) : SELF_HEAP_PAGES;
   pages &= ~(WASM_PAGE_PAGES - 1);
-  let va = reserved * WASM_PAGE_PAGES * PAGE;
+  let va = reserved * PAGE;
   let done: u32 = 0;
   while (done < pages) {
     const slot = retypeFrame(c, CHUNK_BITS);
@@ -438,7 +438,7 @@ function reserveOwnHeap(c: i32): void {
     unchecked(cNextPage[c] = unchecked(cNextPage[c]) + WASM_PAGE_PAGES);
     unchecked(cChunkPages[c] = unchecked(cChunkPages[c]) + WASM_PAGE_PAGES);
   }
-  poke(reservedAddr, <i32>(reserved + done / WASM_PAGE_PAGES));
+  poke(reservedAddr, <i32>(reserved + done));
 }
 
 export function main(): i32 {
