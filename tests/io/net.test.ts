@@ -10,7 +10,7 @@ import { VirtualSwitch } from '../../src/machine/virtio/switch.ts';
 import * as P from '../../user/lib/io-proto.ts';
 import { Rig, buildNetSystem, startNetSystems, macWords } from './rig.ts';
 
-test('net: 1500-byte frames round-trip between two NICs through sync IPC and rings, demultiplexed by MAC address; spoofed source addresses refused', { timeout: 240_000 }, async () => {
+test('net: 1500-byte frames round-trip between two NICs through sync IPC and rings, demultiplexed by MAC address; spoofed source addresses refused, a corrupted ring disconnected', { timeout: 240_000 }, async () => {
   const sw = new VirtualSwitch();
   const nics = [new VirtioNet({ mac: '52:54:00:00:00:01', network: sw }), new VirtioNet({ mac: '52:54:00:00:00:02', network: sw })];
   const rig = new Rig({ nics });
@@ -29,6 +29,8 @@ test('net: 1500-byte frames round-trip between two NICs through sync IPC and rin
   // The spoofing client's frames with another source address, from outside its data frame or
   // too long were all refused; only its one honest frame went out.
   assert.deepEqual(s0.clients.map((p) => p.status), [0, 0, 0], rig.log);
+  // ... and then corrupted its ring indices: its rings were disconnected, nobody else noticed.
+  assert.match(rig.log, /net: client 3: impossible request producer index; ring disconnected/);
   assert.deepEqual(s1.clients.map((p) => p.status), [null, null], 'the echo services keep running');
   assert.equal(s0.driver.status, null);
   assert.equal(s1.driver.status, null);

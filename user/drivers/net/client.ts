@@ -249,6 +249,15 @@ function spoof(): i32 {
   // Its own address works.
   build(dataOff, 0, 64);
   syncTx(dataOff, 64);
+  // Finally garbage in both ring headers and an impossible producer index: the driver
+  // disconnects the rings (and keeps serving everybody else).
+  poke(RXR + 8, -1);
+  poke(RXR + 12, 0x1234);
+  poke(TXR, <i32>(txProd + 0x4000_0000));
+  poke(RXR, <i32>(rxProd + 0x4000_0000));
+  for (let i = 0; i < 20; i++) sysNbSend(ep, msgInfo(NET_KICK, 0), 0, 0, 0, 0, 0);
+  // The synchronous interface still answers.
+  if (sysCall(ep, msgInfo(NET_OP_INFO, 0), 0, 0, 0, 0, 0) != 0 || res(2) != BLK_S_OK) failures++;
   return failures;
 }
 
