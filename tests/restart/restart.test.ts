@@ -19,7 +19,7 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
 
   // Every console line is whole and tagged.
   const lines = uart.split('\n').filter((l) => l !== '');
-  for (const l of lines) assert.match(l, /^\[(console|hello|client|quitter)\] |^\[(9|10)\] chatter line \d end$/, `untagged or interleaved line: ${JSON.stringify(l)}`);
+  for (const l of lines) assert.match(l, /^\[(console|hello|client|quitter|repeater)\] |^\[(9|10)\] chatter line \d end$/, `untagged or interleaved line: ${JSON.stringify(l)}`);
   // Two chatters wrote their lines in fragments, interleaved: every line arrived whole.
   for (const b of [9, 10]) for (let i = 0; i < 5; i++) assert.ok(lines.includes(`[${b}] chatter line ${i} end`), uart);
   // quitter exits with 1: restarted twice (on-failure, maxRestarts 2), then given up; it
@@ -58,6 +58,10 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   // hello's exit was seen and, being clean, not restarted; the console never failed.
   assert.match(log, /^hello: exited with status 0 \(generation 1\)\nhello: stopped for good/m);
   assert.doesNotMatch(log, /^console:/m);
+  // repeater exits cleanly and, with policy always, is started again and again.
+  assert.match(log, /^repeater: exited with status 0 \(generation 1\)\nrepeater: restart 1 in 20 ms\n/m);
+  assert.match(log, /^repeater: restarted, generation 3, /m);
+  assert.ok(lines.filter((l) => l === '[repeater] again').length >= 3, uart);
   assert.match(log, /^quitter: exited with status 1 \(generation 1\)\nquitter: restart 1\/2 in 1 ms\n/m);
   assert.match(log, /^quitter: exited with status 1 \(generation 3\)\nquitter: gave up after 2 restarts \(maxRestarts 2\)$/m);
   // The backoff is virtual time: the restart comes no earlier than configured.

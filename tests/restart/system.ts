@@ -62,7 +62,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   const asc = ['--initialMemory', String(INITIAL_WASM_PAGES)];
   const elfs = new Map<string, Uint8Array>();
   for (const f of ['user/supervisor/main.ts', 'user/console/main.ts', 'user/hello/main.ts', 'user/tests/restart/server.ts', 'user/tests/restart/client.ts',
-    'user/tests/restart/chatter.ts', 'user/tests/restart/quitter.ts']) {
+    'user/tests/restart/chatter.ts', 'user/tests/restart/quitter.ts', 'user/tests/restart/repeater.ts']) {
     elfs.set(f, await buildProgram(f, asc));
   }
   const sys = bootSystem(undefined, { dramSize: 64 << 20 });
@@ -93,6 +93,8 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
     { name: 'chatter-b', badge: 10, file: 'user/tests/restart/chatter.ts', prio: 90, policy: PlanRestart.Never, caps: [[conEp, CONSOLE_SLOT, W, 10]] },
     { name: 'quitter', badge: 11, file: 'user/tests/restart/quitter.ts', prio: 90, policy: PlanRestart.OnFailure, maxRestarts: 2, backoff: [1, 2],
       caps: [[conEp, CONSOLE_SLOT, W, 11]] },
+    { name: 'repeater', badge: 12, file: 'user/tests/restart/repeater.ts', prio: 90, policy: PlanRestart.Always, backoff: [20, 20],
+      caps: [[conEp, CONSOLE_SLOT, W, 12]] },
   ];
 
   const spawn = (elf: Uint8Array, prio: number, pager: number, exc: number, a0: number) => {
@@ -154,7 +156,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   words[StartHdr.EntryWords] = SupClient.Words;
   words[StartHdr.EntryTable] = TABLE;
   words[StartHdr.TimerHz] = k.board.clock.cpuHz / k.board.clock.cyclesPerTick;
-  words[StartHdr.ComponentCount] = 11;
+  words[StartHdr.ComponentCount] = 12;
   supervised.forEach((s, i) => {
     const c = comps.get(s.name)!;
     const base = TABLE + i * SupClient.Words;
@@ -181,7 +183,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   rootInvoke(sys, si, Method.FrameMap, sup.taskSlot, START_INFO_BASE, R);
 
   // Start in the manifest's order: supervisor, console, then the rest.
-  for (const n of ['supervisor', 'console', 'hello', 'crashy', 'client', 'chatter-a', 'chatter-b', 'quitter']) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
+  for (const n of ['supervisor', 'console', 'hello', 'crashy', 'client', 'chatter-a', 'chatter-b', 'quitter', 'repeater']) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
 
   let out = '';
   k.board.onUartOutput((b) => { out += String.fromCharCode(b); });
