@@ -51,18 +51,20 @@ test('blk: random writes then reads through both interfaces match the host image
     const flush = disk.flush.bind(disk);
     disk.flush = () => { flushes++; flush(); };
     const rig = new Rig({ disk });
-    // vbd 1: sectors 1024.. (sync); vbd 2: sectors 4096.. (ring, queue depth 16).
+    // vbd 1: sectors 1024.. (sync); vbd 2: sectors 4096.. (ring, queue depth 16; it connects at
+    // run time, passing its data frame, notification and ring page to the driver).
     const runs = [
       { base: 1024, seed: 0x1234, ops: 120, qd: 1, blocks: 64 },
       { base: 4096, seed: 0xbeef, ops: 200, qd: 16, blocks: 128 },
     ];
     const s = await buildBlkSystem(rig, [
       { base: 1024, sectors: 2048, writable: true, tasks: [{ mode: P.CM_SYNC_INTEGRITY, ops: 120, seed: 0x1234, blocks: 64 }] },
-      { base: 4096, sectors: 2048, writable: true, ring: true, tasks: [{ mode: P.CM_RING_INTEGRITY, ops: 200, qd: 16, seed: 0xbeef, blocks: 128 }] },
-    ]);
+      { base: 4096, sectors: 2048, writable: true, ring: true, connect: true, tasks: [{ mode: P.CM_RING_INTEGRITY, ops: 200, qd: 16, seed: 0xbeef, blocks: 128 }] },
+    ], P.DRV_F_VERBOSE);
     startBlkSystem(s);
     rig.runUntilDone(s.clients.flat(), 5e8);
     assert.deepEqual(s.clients.flat().map((p) => p.status), [0, 0], rig.log);
+    assert.match(rig.log, /blk: client 2 connected with a ring/, 'the ring client connected at run time, by capability transfer');
     assert.equal(s.driver.status, null, 'the driver keeps running');
     assert.ok(flushes >= 2, `flush reached the backend (${flushes})`);
     const got = new Uint8Array(readFileSync(path));
@@ -100,7 +102,7 @@ test('blk: a driver that programs DMA outside its windows is stopped by the IOMM
   assert.equal(s.driver.status, null, 'the driver keeps running');
 });
 
-test('blk: a client scribbling over its ring cannot crash the driver, stall others or reach their sectors; read-only devices refuse writes', { timeout: 240_000 }, async () => {
+test('blk: a client scribbling over its ring cannot crash the driver, stall others or reach their sectors; read-only devices refuse writes; a connect with the wrong capabilities is refused', { timeout: 240_000 }, async () => {
   const orig = randomImage(77);
   const bytes = orig.slice();
   const disk = new MemoryBackend(bytes);
@@ -109,7 +111,7 @@ test('blk: a client scribbling over its ring cannot crash the driver, stall othe
   const s = await buildBlkSystem(rig, [
     { base: 0, sectors: 1024, writable: true, ring: true, tasks: [{ mode: P.CM_RING_SCRIBBLE, seed: 3, blocks: 128 }] },
     { base: 2048, sectors: 1024, writable: true, ring: true, tasks: [{ mode: P.CM_RING_INTEGRITY, ops: 160, qd: 8, seed: 0x51, blocks: 64 }] },
-    { base: 4096, sectors: 1024, writable: false, tasks: [{ mode: P.CM_SYNC_PROBE }] },
+    { base: 4096, sectors: 1024, writable: false, connect: true, tasks: [{ mode: P.CM_SYNC_PROBE }] },
   ]);
   startBlkSystem(s);
   rig.runUntilDone(s.clients.flat(), 5e8);

@@ -295,6 +295,9 @@ export interface VbdSpec {
   /** Data frame: 2^dataBits pages. */
   dataBits?: number;
   ring?: boolean;
+  /** The client connects at run time (BLK_OP_CONNECT), handing the driver its data frame,
+   *  notification and ring page by capability transfer; otherwise the rig gives them. */
+  connect?: boolean;
   /** Client tasks sharing this virtual device (its badge and data frame). */
   tasks: ClientSpec[];
 }
@@ -360,23 +363,30 @@ export async function buildBlkSystem(rig: Rig, vbds: VbdSpec[], driverFlags = 0)
     const ntfn = rig.alloc(ObjType.Notification);
     const ring = v.ring ? rig.frame() : null;
     const dSlot = D_CLIENT0 + 2 * i;
-    rig.give(driver, data.slot, dSlot, Rights.Read | Rights.Write);
-    rig.give(driver, ntfn, dSlot + 1, Rights.Write);
-    if (ring !== null) rig.mapInto(driver, ring.slot, P.RINGS_VA + k * 4096, Rights.Read | Rights.Write);
+    const connect = v.connect === true;
+    if (!connect) {
+      rig.give(driver, data.slot, dSlot, Rights.Read | Rights.Write);
+      rig.give(driver, ntfn, dSlot + 1, Rights.Write);
+      if (ring !== null) rig.mapInto(driver, ring.slot, P.RINGS_VA + k * 4096, Rights.Read | Rights.Write);
+    }
     const base = P.CFG_CLIENTS + i * P.CLIENT_WORDS;
     cfg[base + P.CL_FLAGS] = P.CLF_PRESENT | (v.writable ? P.CLF_WRITE : 0);
     cfg[base + P.CL_BASE] = v.base;
     cfg[base + P.CL_SECTORS] = v.sectors;
-    cfg[base + P.CL_DATA_FRAME] = dSlot;
+    cfg[base + P.CL_DATA_FRAME] = connect ? 0 : dSlot;
     cfg[base + P.CL_DATA_BYTES] = data.bytes;
     cfg[base + P.CL_NTFN] = dSlot + 1;
     cfg[base + P.CL_RING] = ring !== null ? 1 : 0;
     const procs: Proc[] = [];
     v.tasks.forEach((c, j) => {
       const p = rig.spawn(`client${k}${v.tasks.length > 1 ? `.${j}` : ''}`, cliElf, CLIENT_PRIO);
-      rig.give(p, ep, C_EP, Rights.Write, k);
-      rig.give(p, ntfn, C_NTFN, Rights.Read);
+      rig.give(p, ep, C_EP, connect ? Rights.Write | Rights.Grant : Rights.Write, k);
+      rig.give(p, ntfn, C_NTFN, connect ? Rights.Read | Rights.Write : Rights.Read);
       rig.mapInto(p, data.slot, P.DATA_VA, Rights.Read | Rights.Write);
+      if (connect) {
+        rig.give(p, data.slot, P.CLIENT_DATA_SLOT, Rights.Read | Rights.Write);
+        if (ring !== null) rig.give(p, ring.slot, P.CLIENT_RING_SLOT, Rights.Read | Rights.Write);
+      }
       if (ring !== null) rig.mapInto(p, ring.slot, P.RINGS_VA, Rights.Read | Rights.Write);
       const cs = rig.frame();
       const words: number[] = new Array(16).fill(0);
@@ -391,6 +401,7 @@ export async function buildBlkSystem(rig: Rig, vbds: VbdSpec[], driverFlags = 0)
       words[P.CC_DATA_OFF] = c.dataOff ?? 0;
       words[P.CC_OPKIND] = c.opKind ?? P.BLK_OP_READ;
       words[P.CC_HAS_RING] = ring !== null ? 1 : 0;
+      words[P.CC_CONNECT] = connect ? 1 : 0;
       rig.writeWords(cs.pa, words);
       rig.mapInto(p, cs.slot, P.START_VA, Rights.Read);
       procs.push(p);

@@ -5,6 +5,9 @@
 import { peek, poke } from '../lib/syscalls';
 export { sysCall, sysSend, sysNbSend, sysRecv, sysReply, sysReplyRecv, sysInvoke, res, peek, poke } from '../lib/syscalls';
 
+export const M_CAP_MOVE = 0x12;
+export const M_CAP_DELETE = 0x13;
+export const M_CAP_IDENTIFY = 0x15;
 export const M_FRAME_MAP = 0x28;
 export const M_FRAME_INFO = 0x2a;
 export const M_IRQ_SET_NTFN = 0x48;
@@ -19,6 +22,24 @@ export const SLOT_TASK = 1;
 export function msgInfo(label: i32, length: i32): i32 {
   return (label << 12) | (length & 0x7f);
 }
+/** Message info with `caps` capabilities to transfer (UTCB XferCap0..2). */
+export function msgInfoCaps(label: i32, length: i32, caps: i32): i32 {
+  return (label << 12) | ((caps & 3) << 7) | (length & 0x7f);
+}
+/** Capabilities that arrived with a received message-info word. */
+export function msgCaps(info: i32): i32 {
+  return (info >> 7) & 3;
+}
+/** The thread's UTCB (src/abi/layout.ts UTCB_BASE) and the words the drivers use (utcb.ts). */
+export const UTCB: i32 = <i32>0xf000_0000;
+export const UTCB_XFER_CAP0 = 0x100;
+export const UTCB_RECV_SLOT = 0x120;
+export const UTCB_RECV_CAP_COUNT = 0x128;
+/** Object types (src/abi/caps.ts ObjType) and rights. */
+export const OBJ_NOTIFICATION = 5;
+export const OBJ_FRAME = 6;
+export const RIGHT_WRITE = 2;
+
 /** The label of a received message-info word. */
 export function msgLabel(info: i32): i32 {
   return <i32>(<u32>info >> 12);

@@ -69,6 +69,14 @@ export const BLK_OP_FLUSH = 3;
 export const BLK_OP_INFO = 4;
 /** One-way message (Send / NbSend, no reply): "look at my ring". */
 export const BLK_KICK = 5;
+/** Connect at run time (a client whose CL_DATA_FRAME is 0 in the driver's start information):
+ *  the call carries capabilities — its data frame, its notification (Write) and, for the ring
+ *  interface, its one-page ring frame — through an endpoint capability with Grant. Reply as
+ *  INFO. The driver checks each capability's type and rights before it uses it. */
+export const BLK_OP_CONNECT = 6;
+/** Driver: where capabilities arrive (UTCB RecvSlot), and where client k's end up. */
+export const DRV_STAGE_SLOT = 40;
+export const DRV_CONN_SLOT = 64; // + 4 * k + i
 export const BLK_MAX_SECTORS = 8;
 
 export const BLK_S_OK = 0;
@@ -109,6 +117,9 @@ export const CC_BLOCKS = 7; // 4 KiB blocks of the virtual device to use (a powe
 export const CC_DATA_OFF = 8; // first byte of the data frame this task may use
 export const CC_OPKIND = 9; // bench: BLK_OP_READ or BLK_OP_WRITE
 export const CC_HAS_RING = 10; // 1 if a ring page is mapped at RINGS_VA
+export const CC_CONNECT = 11; // 1: connect at run time, passing the capabilities below
+export const CLIENT_DATA_SLOT = 18; // the client's data frame capability (connect)
+export const CLIENT_RING_SLOT = 19; // its ring frame capability (connect)
 export const CFG_MAGIC_CLIENT = 0x424c4b43;
 export const CM_SYNC_INTEGRITY = 1;
 export const CM_RING_INTEGRITY = 2;

@@ -7,13 +7,13 @@
 // word j = mix(seed ^ block * 0x01000193 ^ write * 0x9e3779b1 ^ j * 0x85ebca6b), where `write`
 // counts this client's writes from 1.
 
-import { sysCall, sysNbSend, sysRecv, res, peek, poke, msgInfo } from '../util';
+import { sysCall, sysNbSend, sysRecv, res, peek, poke, msgInfo, msgInfoCaps, UTCB, UTCB_XFER_CAP0 } from '../util';
 import {
   START_VA, RINGS_VA, DATA_VA, CC_MAGIC, CFG_MAGIC_CLIENT, CC_EP, CC_NTFN, CC_MODE, CC_OPS, CC_QD, CC_SEED,
   CC_BLOCKS, CC_DATA_OFF, CC_OPKIND, CC_HAS_RING, CM_SYNC_INTEGRITY, CM_RING_INTEGRITY, CM_SYNC_BENCH,
   CM_RING_BENCH, CM_RING_SCRIBBLE, CM_SYNC_PROBE, BATCH_STRIDE, BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH,
   BLK_OP_INFO, BLK_KICK, BLK_S_OK, BLK_S_DENIED, BLK_S_UNSUPP, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET,
-  RSP_ID, RSP_STATUS, RING_REQ_PROD, RING_RSP_PROD, RING_RSP_EVENT, RING_REQ_EVENT, RING_SIZE,
+  RSP_ID, RSP_STATUS, CC_CONNECT, BLK_OP_CONNECT, CLIENT_DATA_SLOT, CLIENT_RING_SLOT, RING_REQ_PROD, RING_RSP_PROD, RING_RSP_EVENT, RING_REQ_EVENT, RING_SIZE,
 } from '../../lib/io-proto';
 import { ringEntry, ringInit, ringPushRequests, ringResponsesAvailable, ringFinalCheckResponses } from '../../lib/ring';
 
@@ -290,6 +290,19 @@ export function main(): i32 {
   blocks = <u32>cfg(CC_BLOCKS);
   dataOff = cfg(CC_DATA_OFF);
   if (cfg(CC_HAS_RING) != 0) ringInit(RING);
+  if (cfg(CC_CONNECT) != 0) {
+    // Hand the driver our data frame, our notification and (for rings) our ring page.
+    const n = cfg(CC_HAS_RING) != 0 ? 3 : 2;
+    // First a wrong one: an endpoint where the notification belongs (the driver would block
+    // forever sending to it). It must be refused, and must not use up the connection.
+    poke(UTCB + UTCB_XFER_CAP0, CLIENT_DATA_SLOT);
+    poke(UTCB + UTCB_XFER_CAP0 + 4, ep);
+    if (sysCall(ep, msgInfoCaps(BLK_OP_CONNECT, 0, 2), 0, 0, 0, 0, 0) != 0 || res(2) != BLK_S_DENIED) return 104;
+    poke(UTCB + UTCB_XFER_CAP0, CLIENT_DATA_SLOT);
+    poke(UTCB + UTCB_XFER_CAP0 + 4, ntfn);
+    poke(UTCB + UTCB_XFER_CAP0 + 8, CLIENT_RING_SLOT);
+    if (sysCall(ep, msgInfoCaps(BLK_OP_CONNECT, 0, n), 0, 0, 0, 0, 0) != 0 || res(2) != BLK_S_OK) return 103;
+  }
   const mode = cfg(CC_MODE);
   const ops = cfg(CC_OPS);
   let qd = cfg(CC_QD);

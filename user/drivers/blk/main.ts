@@ -17,6 +17,7 @@
 import {
   sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
   M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
+  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE,
 } from '../util';
 import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
@@ -24,7 +25,7 @@ import {
   CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, CLF_WRITE, DRV_F_EVIL_DMA,
   DRV_F_VERBOSE, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
   BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_INFO, BLK_KICK, BLK_MAX_SECTORS, BLK_S_OK, BLK_S_IOERR,
-  BLK_S_UNSUPP, BLK_S_DENIED, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
+  BLK_S_UNSUPP, BLK_S_DENIED, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
 } from '../../lib/io-proto';
 import {
   ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
@@ -50,6 +51,8 @@ function reg(off: i32): i32 { return peek(MMIO + off); }
 function setReg(off: i32, v: i32): void { poke(MMIO + off, v); }
 
 let flags = 0;
+let dmaSlot = 0;
+const unconnected = new StaticArray<bool>(MAX_CLIENTS + 1);
 let verbose = false;
 let epSlot = 0;
 let irqSlot = 0;
@@ -107,6 +110,7 @@ function init(): bool {
   irqSlot = cfg(CFG_IRQ);
   irqNtfn = cfg(CFG_IRQ_NTFN);
   const dma = cfg(CFG_DMA);
+  dmaSlot = dma;
   const priv = cfg(CFG_PRIV_FRAME);
   // Map the register page and the private frame; open DMA windows.
   let e = sysInvoke(cfg(CFG_MMIO), M_FRAME_MAP, SLOT_TASK, MMIO, 3, 0, 0);
@@ -121,6 +125,17 @@ function init(): bool {
     unchecked(clFlags[k] = 0);
     if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
     const frame = clCfg(k, CL_DATA_FRAME);
+    if (frame == 0) {
+      // Connects at run time (BLK_OP_CONNECT): known device, no frames yet.
+      unchecked(clFlags[k] = clCfg(k, CL_FLAGS));
+      unchecked(clBase[k] = <u32>clCfg(k, CL_BASE));
+      unchecked(clSectors[k] = <u32>clCfg(k, CL_SECTORS));
+      unchecked(clDataBytes[k] = 0);
+      unchecked(clRing[k] = false);
+      unconnected[k] = true;
+      maxK = k;
+      continue;
+    }
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ | DMA_WRITE, 0, 0);
     if (e != 0) { fail('client ' + k.toString() + ': cannot open its DMA window: error ' + e.toString()); continue; }
     unchecked(clFlags[k] = clCfg(k, CL_FLAGS));
@@ -200,7 +215,7 @@ function init(): bool {
 
 /** Check a request of client k against its virtual device and data frame. */
 function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
-  if (k < 1 || k > MAX_CLIENTS || unchecked(clFlags[k]) == 0) return BLK_S_DENIED;
+  if (k < 1 || k > MAX_CLIENTS || unchecked(clFlags[k]) == 0 || unchecked(clDataBytes[k]) == 0) return BLK_S_DENIED;
   if (op == BLK_OP_FLUSH) return canFlush ? BLK_S_OK : BLK_S_UNSUPP;
   if (op != BLK_OP_READ && op != BLK_OP_WRITE) return BLK_S_UNSUPP;
   if (count == 0 || count > <u32>BLK_MAX_SECTORS) return BLK_S_DENIED;
@@ -351,8 +366,53 @@ function pollRings(): i32 {
   return submitted;
 }
 
+/** The type of the capability in our slot `s` (0 = empty), and its rights in res(2). */
+function identify(s: i32): i32 {
+  if (sysInvoke(SLOT_TASK, M_CAP_IDENTIFY, s, 0, 0, 0, 0) != 0) return 0;
+  return res(1);
+}
+
+/** BLK_OP_CONNECT from client k with `n` capabilities at DRV_STAGE_SLOT: data frame,
+ *  notification, ring frame (optional). Checks them, keeps them, opens DMA window k. */
+function connect(k: i32, n: i32): i32 {
+  if (k < 1 || k > MAX_CLIENTS || !unconnected[k] || n < 2) return BLK_S_DENIED;
+  const st = DRV_STAGE_SLOT;
+  if (identify(st) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
+  if (identify(st + 1) != OBJ_NOTIFICATION || (res(2) & RIGHT_WRITE) == 0) return BLK_S_DENIED;
+  if (n == 3) {
+    if (identify(st + 2) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
+    sysInvoke(st + 2, M_FRAME_INFO, 0, 0, 0, 0, 0);
+    if (res(2) != 1) return BLK_S_DENIED; // a ring is one page
+  }
+  const base = DRV_CONN_SLOT + 4 * k;
+  for (let i = 0; i < n; i++) {
+    if (sysInvoke(SLOT_TASK, M_CAP_MOVE, st + i, base + i, 0, 0, 0) != 0) return BLK_S_DENIED;
+  }
+  if (sysInvoke(dmaSlot, M_DMA_SET_WINDOW, k, base, DMA_READ | DMA_WRITE, 0, 0) != 0) return BLK_S_DENIED;
+  sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  unchecked(clDataPa[k] = res(1));
+  unchecked(clDataBytes[k] = <u32>res(2) * 4096);
+  unchecked(clNtfn[k] = base + 1);
+  if (n == 3) {
+    if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, RINGS + k * 4096, 3, 0, 0) != 0) return BLK_S_DENIED;
+    reqCons[k] = 0;
+    rspProdPvt[k] = 0;
+    rspPublished[k] = 0;
+    unchecked(clRing[k] = true);
+  }
+  unconnected[k] = false;
+  if (verbose) console.log('blk: client ' + k.toString() + ' connected' + (n == 3 ? ' with a ring' : ''));
+  return BLK_S_OK;
+}
+
+/** Drop capabilities left in the staging slots (sent with anything but a good CONNECT). */
+function clearStage(): void {
+  for (let i = 0; i < 3; i++) if (identify(DRV_STAGE_SLOT + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, DRV_STAGE_SLOT + i, 0, 0, 0, 0);
+}
+
 export function main(): i32 {
   if (!init()) return 1;
+  poke(UTCB + UTCB_RECV_SLOT, DRV_STAGE_SLOT);
   let replyPending = false;
   let r0 = 0, r1 = 0, r2 = 0;
   while (!failed) {
@@ -375,12 +435,25 @@ export function main(): i32 {
       err = sysRecv(epSlot, 0, 0, 0, 0, 0, 0);
     }
     if (err != 0) continue;
-    const label = msgLabel(res(1));
+    const info = res(1);
+    const label = msgLabel(info);
     const k = res(6);
-    if (label == BLK_KICK) continue;
+    const ncaps = msgCaps(info);
+    const m0 = res(2), m1 = res(3), m2 = res(4);
+    if (label == BLK_KICK) { if (ncaps != 0) clearStage(); continue; }
     replyPending = true;
     r1 = 0;
     r2 = 0;
+    if (label == BLK_OP_CONNECT) {
+      r0 = connect(k, ncaps);
+      if (ncaps != 0) clearStage();
+      if (r0 == BLK_S_OK) {
+        r1 = <i32>unchecked(clSectors[k]);
+        r2 = (unchecked(clFlags[k]) & CLF_WRITE) != 0 ? 1 : 0;
+      }
+      continue;
+    }
+    if (ncaps != 0) clearStage();
     if (label == BLK_OP_INFO) {
       const ok = k >= 1 && k <= MAX_CLIENTS && unchecked(clFlags[k]) != 0;
       r0 = ok ? BLK_S_OK : BLK_S_DENIED;
@@ -388,9 +461,9 @@ export function main(): i32 {
       r2 = ok && (clFlags[k] & CLF_WRITE) != 0 ? 1 : 0;
       continue;
     }
-    const sector = <u32>res(2);
-    const count = <u32>res(3);
-    const offset = <u32>res(4);
+    const sector = <u32>m0;
+    const count = <u32>m1;
+    const offset = <u32>m2;
     r0 = check(k, label, sector, count, offset);
     if (r0 != BLK_S_OK) continue;
     syncDone = false;
