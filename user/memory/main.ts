@@ -61,6 +61,8 @@ const segOff = new StaticArray<u32>(MAX_CLIENTS * MAX_SEGS);
 const segFlags = new StaticArray<u32>(MAX_CLIENTS * MAX_SEGS);
 /** Linear memory: the image's initial size and the size granted so far, in wasm pages. */
 const cInitPages = new StaticArray<u32>(MAX_CLIENTS);
+/** End of the linear memory's initial contents in the image (the segment at 0), page-aligned. */
+const cInitEnd = new StaticArray<u32>(MAX_CLIENTS);
 const cMemPages = new StaticArray<u32>(MAX_CLIENTS);
 /** Writable image pages outside linear memory (runtime data): committed at start. */
 const cDataPages = new StaticArray<u32>(MAX_CLIENTS);
@@ -244,7 +246,10 @@ function setUpClient(c: i32, e: i32): void {
   let data: u32 = 0;
   for (let i = 0; i < unchecked(cSegCount[c]); i++) {
     const k = c * MAX_SEGS + i;
-    if (unchecked(segVaddr[k]) == 0) init = unchecked(segMemsz[k]) / (WASM_PAGE_PAGES * PAGE);
+    if (unchecked(segVaddr[k]) == 0) {
+      init = unchecked(segMemsz[k]) / (WASM_PAGE_PAGES * PAGE);
+      unchecked(cInitEnd[c] = (unchecked(segMemsz[k]) + PAGE - 1) & ~(PAGE - 1));
+    }
     else if ((unchecked(segFlags[k]) & PF_W) != 0) data += pagesOf(unchecked(segMemsz[k]) + (unchecked(segVaddr[k]) & (PAGE - 1)));
   }
   unchecked(cInitPages[c] = init);
@@ -308,6 +313,12 @@ function pageFault(badge: u32, addr: u32, pc: u32, access: u32): i32 {
   if (c < 0) return NO_REPLY;
   const va = addr & ~(PAGE - 1);
   unchecked(cFaults[c] = unchecked(cFaults[c]) + 1);
+  // 0. The common case first: heap beyond the image's initial linear memory.
+  if (va >= unchecked(cInitEnd[c]) && va < unchecked(cMemPages[c]) * WASM_PAGE_PAGES * PAGE) {
+    const here = allocPage(c);
+    if (here == 0) return refuse(c, addr, pc, access, true);
+    return replyMap(here, va, Rights.Read | Rights.Write);
+  }
   // 1. Image segments (also after a reset of an eagerly loaded client).
   for (let i = 0; i < unchecked(cSegCount[c]); i++) {
     const k = c * MAX_SEGS + i;

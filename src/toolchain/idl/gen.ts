@@ -112,11 +112,13 @@ export const mr = new StaticArray<i32>(${MSG_MAX});
 
 /** Copy MR4..MR(n-1) from the UTCB into \`mr\`. */
 export function loadMrs(n: i32): void {
+  if (n <= 4) return;
   const u = utcbBase + UTCB_MR;
   for (let i = 4; i < n; i++) unchecked(mr[i] = sysPeek(u + <u32>i * 4));
 }
 /** Copy MR4..MR(n-1) of \`mr\` into the UTCB. */
 export function storeMrs(n: i32): void {
+  if (n <= 4) return;
   const u = utcbBase + UTCB_MR;
   for (let i = 4; i < n; i++) sysPoke(u + <u32>i * 4, unchecked(mr[i]));
 }
@@ -129,8 +131,7 @@ export function takeMessage(): i32 {
   unchecked(mr[2] = sysRes(4));
   unchecked(mr[3] = sysRes(5));
   let n = infoLength(info);
-  if (n > MSG_MAX) n = MSG_MAX;
-  loadMrs(n);
+  if (n > 4) loadMrs(n > MSG_MAX ? MSG_MAX : n);
   return info;
 }
 
@@ -167,7 +168,8 @@ export function setMapItem(fpage: u32, sendBase: u32): void {
  *  \`mr\` and the result is its info word's status MR0... the kernel's error otherwise. Returns
  *  the kernel error (0 = the reply arrived); \`lastInfo\` is the reply's message-info word. */
 export function call(ep: u32, info: i32): i32 {
-  storeMrs(infoLength(info));
+  const n = infoLength(info);
+  if (n > 4) storeMrs(n);
   const err = sysCall(<i32>ep, info, unchecked(mr[0]), unchecked(mr[1]), unchecked(mr[2]), unchecked(mr[3]), 0);
   if (err != 0) return err;
   lastInfo = takeMessage();
@@ -198,7 +200,8 @@ export function replyStatus(status: i32): void {
 export function serverWait(ep: u32, withReply: bool, recvSlot: u32): i32 {
   let err: i32;
   if (withReply) {
-    storeMrs(infoLength(reply.info));
+    const n = infoLength(reply.info);
+    if (n > 4) storeMrs(n);
     setRecvSlot(recvSlot);
     err = sysReplyRecv(<i32>ep, reply.info, unchecked(mr[0]), unchecked(mr[1]), unchecked(mr[2]), unchecked(mr[3]), 0);
   } else {
