@@ -40,11 +40,11 @@ test('boot manifests/restart.json: crashy fails four ways and is restarted fresh
   const lines = uart.split('\n').filter((l) => l !== '');
   for (const l of lines) assert.match(l, /^\[(console|hello|client)\] /, `untagged or interleaved line: ${JSON.stringify(l)}`);
   assert.ok(lines.includes('[hello] Hello, world! from a user task, through the console driver.'), uart);
-  ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB'].forEach((k, i) => {
+  ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB', 'assertion'].forEach((k, i) => {
     assert.ok(lines.includes(`[client] fail ${i + 1} (${k}): call returned error 10`), `${k}:\n${uart}\n${log}`);
   });
   // Fresh address space after each restart: the server's call counter starts again.
-  assert.equal(lines.filter((l) => l === '[client] after restart: echo ok, calls served this life: 1').length, 4, `${uart}\n${log}`);
+  assert.equal(lines.filter((l) => l === '[client] after restart: echo ok, calls served this life: 1').length, 5, `${uart}\n${log}`);
   assert.ok(lines.includes('[client] typed: typed at the UART'), uart);
   assert.ok(lines.includes('[client] done'), uart);
 
@@ -62,6 +62,9 @@ test('boot manifests/restart.json: crashy fails four ways and is restarted fresh
     /wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 4\)/,
     /restart 4\/10 in 40 ms/,
     /restarted, generation 5, fresh address space/,
+    /aborted at line \d+ column \d+ \(generation 5\)/,
+    /restart 5\/10 in 40 ms/,
+    /restarted, generation 6, fresh address space/,
   ];
   assert.equal(sup.length, expect.length, log);
   expect.forEach((re, i) => assert.match(sup[i]!, re, log));
@@ -106,12 +109,12 @@ test('boot manifests/restart.json: the console driver itself faults and is resta
   assert.equal(lines.filter((l) => l === '[console] ready').length, 2, uart);
   assert.ok(!lines.includes('[client] fail 1 (wild pointer): call returned error 10'), uart);
   assert.ok(lines.includes('[client] fail 2 (unreachable): call returned error 10'), uart);
-  assert.equal(lines.filter((l) => l === '[client] after restart: echo ok, calls served this life: 1').length, 4, `${uart}\n${log}`);
+  assert.equal(lines.filter((l) => l === '[client] after restart: echo ok, calls served this life: 1').length, 5, `${uart}\n${log}`);
   assert.ok(lines.includes('[client] typed: after the restart'), uart);
   assert.ok(lines.includes('[client] done'), uart);
   assert.match(log, /\[supervisor\] console: misaligned fetch at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 1\)\n/);
   assert.match(log, /\[supervisor\] console: restart 1\/3 in 10 ms\n/);
   assert.match(log, /\[supervisor\] console: restarted, generation 2, fresh address space\n/);
   // crashy's restarts went on meanwhile.
-  assert.equal(log.split('\n').filter((l) => /^\[supervisor\] crashy: restarted, generation \d, fresh address space$/.test(l)).length, 4, log);
+  assert.equal(log.split('\n').filter((l) => /^\[supervisor\] crashy: restarted, generation \d, fresh address space$/.test(l)).length, 5, log);
 });

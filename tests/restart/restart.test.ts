@@ -29,11 +29,11 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   assert.ok(lines.includes('[hello] Hello, world! from a user task, through the console driver.'), uart);
 
   // Each failure: the interrupted call fails with Aborted (10), the next call succeeds.
-  const kinds = ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB'];
+  const kinds = ['wild pointer', 'unreachable', 'endless loop', 'pointer beyond 2 GiB', 'assertion'];
   kinds.forEach((k, i) => {
     assert.ok(lines.includes(`[client] fail ${i + 1} (${k}): call returned error 10`), `${k}:\n${uart}`);
   });
-  assert.equal(lines.filter((l) => l.startsWith('[client] after restart: echo ok')).length, 4, uart);
+  assert.equal(lines.filter((l) => l.startsWith('[client] after restart: echo ok')).length, 5, uart);
   assert.ok(lines.includes('[client] typed: hello there'), uart);
   assert.ok(lines.includes('[client] done'), uart);
 
@@ -52,6 +52,9 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
     /crashy: wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 4\)/,
     /crashy: restart 4\/10 in 40 ms/,
     /crashy: restarted, generation 5/,
+    /crashy: aborted at line \d+ column \d+ \(generation 5\)/,
+    /crashy: restart 5\/10 in 40 ms/,
+    /crashy: restarted, generation 6/,
   ];
   assert.equal(sup.length, expect.length, log);
   expect.forEach((re, i) => assert.match(sup[i]!, re, log));

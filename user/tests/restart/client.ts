@@ -26,8 +26,8 @@ export function main(): i32 {
   }
   const n0 = echo(ep, 41);
   print("echo: " + (n0 > 0 ? "ok" : "error " + (-n0).toString()));
-  const kinds = [1, 2, 3, 4];
-  const names = ["wild pointer", "unreachable", "endless loop", "pointer beyond 2 GiB"];
+  const kinds = [1, 2, 3, 4, 5];
+  const names = ["wild pointer", "unreachable", "endless loop", "pointer beyond 2 GiB", "assertion"];
   for (let i = 0; i < kinds.length; i++) {
     setMr(0, kinds[i]);
     const e = call(ep, msgInfo(2, 1));

@@ -8,6 +8,7 @@
 //   2  wasm `unreachable` (ebreak)
 //   3  an endless loop (only the missed heartbeat reveals it)
 //   4  load through a pointer beyond 2 GiB (the bounds check's ebreak)
+//   5  a failed assertion (AssemblyScript's abort: RtCall.Abort)
 
 import { recv, reply, setMr, getMr, msgInfo, msgLabel, Err } from "../../lib/l4";
 import { heartbeat } from "../../lib/supervisor";
@@ -32,6 +33,8 @@ function fail(how: i32): void {
     }
   } else if (how == 4) {
     spin += load<i32>(<usize>0x9000_0010);
+  } else if (how == 5) {
+    assert(spin == -12345, "asked to fail");
   }
 }
 
