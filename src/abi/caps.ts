@@ -86,9 +86,13 @@ export const BootInfo = {
   IoMemFirst: 10,
   IoMemCount: 11,
   FirstFreeSlot: 12,
-  /** Pages of linear memory mapped for the root task from virtual address 0 (its ELF's
-   *  memory plus BootImage.linearPages); memory.grow needs no memory manager below it. */
+  /** Pages of linear memory the root task has from virtual address 0 (its ELF's memory plus
+   *  BootImage.linearPages); memory.grow needs no memory manager below it. Only the ELF's
+   *  pages are mapped at boot: the compiled runtime's memory.grow maps the others itself. */
   LinearPages: 13,
+  /** Slot of the frame capability of linear page 0: page p (p < LinearPages, one 4 KiB frame
+   *  each) is at LinearFrameFirst + p (the first LinearPages slots of the image-frame range). */
+  LinearFrameFirst: 14,
   /** From word 16: per module 4 words: vaddr, size in bytes, first frame slot, frame count.
    *  Per untyped (after the modules): 2 words: physical base, size in pages. Per I/O page
    *  (after the untypeds): 1 word: physical address. */

@@ -55,7 +55,7 @@ export const ENV_IMPORTS: Readonly<Record<string, number>> = {
  *   reply MR0 = 0 (granted: the pages [current, current+delta) will be served by the pager on
  *   fault) or an Err code (Err.NoMemory: quota exhausted).
  * Without a memory manager (the call fails with a kernel error), a program may grow only within
- * the linear memory already mapped for it: for the root task BootInfo.LinearPages.
+ * RtData.MemReserved: for the root task BootInfo.LinearPages, whose frames it maps itself.
  */
 export const MemProto = {
   Grow: 0xffffd,
@@ -71,12 +71,18 @@ export const RtData = {
   OpCount: 8,
   /** 4 KiB pages of linear memory the program may use without asking the memory manager:
    *  BootInfo.LinearPages when the start argument is a BootInfo page (the root task), else the
-   *  module's initial memory. memory.grow below it only moves MemSize. */
+   *  module's initial memory. memory.grow below it needs nobody: it maps the new pages itself
+   *  when LinearFrameFirst is set, else it only moves MemSize (the pages are mapped already). */
   MemReserved: 12,
   /** a1..a6 as the last `l4` system call returned them (6 words; `l4.res(i)` reads a_i). */
   SysRes: 16,
   /** The start argument (a0 at _start). */
   StartArg: 40,
+  /** Slot of the frame capability of linear page 0, or 0: memory.grow below MemReserved maps
+   *  each new 4 KiB page p with FrameMap(LinearFrameFirst + p) on its own task (BootSlot.Task)
+   *  before moving MemSize, so that pages past the current size stay unmapped. _start copies
+   *  BootInfo.LinearFrameFirst here for the root task. */
+  LinearFrameFirst: 44,
   /** First wasm global (8 bytes each), then the data-segment dropped flags. */
   Globals: 64,
 } as const;

@@ -1,18 +1,19 @@
 // `l4ts run`: one compiled program as the root task of the real kernel, with the host serving
 // its runtime calls (semihosting, docs/KERNEL.md). The program is the kernel's root task: it
 // starts with a0 = BOOTINFO_BASE, every resource of the machine in its capability space, its
-// ELF mapped, a 1 MiB stack, and linear memory mapped from 0 up to `linearBytes` (BootInfo
-// .LinearPages). Its runtime calls (exit, abort, trace, seed, console.*) have no exception
-// handler to go to, so the kernel's semihost hook sends them here (rt-host.ts serves them);
-// its system calls (the `l4` imports) are real. A fault nobody handles (a wasm trap: ebreak at
-// a trap site, or a guard-page fault) kills the thread, and the kernel's onThreadStopped event
-// brings the registers here for the symbolized report.
+// ELF mapped, a 1 MiB stack, and a frame capability for every page of linear memory up to
+// `linearBytes` (BootInfo.LinearPages, LinearFrameFirst). Its runtime calls (exit, abort,
+// trace, seed, console.*) have no exception handler to go to, so the kernel's semihost hook
+// sends them here (rt-host.ts serves them); its system calls (the `l4` imports) are real. A
+// fault nobody handles (a wasm trap: ebreak at a trap site, or a guard-page fault) kills the
+// thread, and the kernel's onThreadStopped event brings the registers here for the symbolized
+// report.
 //
-// memory.grow needs nobody below BootInfo.LinearPages (the compiled runtime grows within it);
-// beyond, it calls the memory manager on CompSlot.Memory, which the root task does not have:
-// the call fails and memory.grow returns -1. Note that the pages between the wasm memory's
-// current size and LinearPages are mapped, so an access there does not trap as it would in a
-// wasm engine (the bounds check relies on unmapped pages past the end of memory).
+// memory.grow needs nobody below BootInfo.LinearPages: the compiled runtime maps each new page
+// with its frame capability (FrameMap) as the memory grows, so the pages past the current size
+// stay unmapped and an access there traps exactly as in a wasm engine (src/cli/run-kernel.test.ts
+// compares with V8). Beyond, it calls the memory manager on CompSlot.Memory, which the root task
+// does not have: the call fails and memory.grow returns -1.
 
 import { Board } from '../machine/board.ts';
 import { parseElf32 } from '../abi/elf.ts';
@@ -37,7 +38,8 @@ export interface KernelRunOptions {
   seed?: number;
   /** DRAM of the board (default 128 MiB). */
   dramSize?: number;
-  /** Linear memory mapped from 0 at boot, in bytes (default 16 MiB; at least the image's). */
+  /** Linear memory the program may grow to without a memory manager, in bytes (default 16 MiB;
+   *  at least the image's): frame capabilities at boot, mapped by its memory.grow. */
   linearBytes?: number;
   /** Record the kernel's trace (Kernel.trace) with this ring capacity (events). */
   traceCapacity?: number;
@@ -79,8 +81,7 @@ export function runOnKernel(elf: Uint8Array, opts: KernelRunOptions = {}): Kerne
   const symbols = new ProgramSymbols(image);
   const board = new Board({ dramSize: opts.dramSize ?? 128 * 1024 * 1024 });
   const imagePages = Math.ceil(symbols.linearBytes / PAGE_SIZE);
-  // Never more than the module's declared maximum: memory can never legally grow past it, so
-  // those pages stay unmapped and an access there traps, as in a wasm engine.
+  // Never more than the module's declared maximum: memory can never legally grow past it.
   const data = image.segments.find((sg) => sg.vaddr === DATA_BASE)?.data;
   const memMax = data !== undefined && data.length >= RtData.MemMax + 4
     ? new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(RtData.MemMax, true) : 0;

@@ -6,7 +6,8 @@
 //   after that                untyped memory, in size-aligned chunks of at most 4 MiB
 //
 // The root task gets: its task, thread and (unconfigured) scheduling-context capabilities in
-// fixed slots; frame capabilities for its image pages and modules; untyped capabilities for all
+// fixed slots; frame capabilities for its image pages and modules (first one 4 KiB frame per
+// linear-memory page, mapped only for the ELF's initial memory: BootInfo.LinearFrameFirst); untyped capabilities for all
 // remaining DRAM; an IRQ-handler capability for every PLIC source; a DMA-window capability for
 // every IOMMU device; an I/O-memory capability for every device register page a driver may
 // map (UART, virtio slots, test device). The PLIC, CLINT and IOMMU registers stay the kernel's.
@@ -42,9 +43,10 @@ export interface BootImage {
   readonly modules?: readonly BootModule[];
   /** Pages of stack mapped below STACK_TOP for the root thread (default 16). */
   readonly stackPages?: number;
-  /** Extra zeroed, writable pages of linear memory mapped from virtual address 0 right after
-   *  the ELF's linear-memory segment (or from 0 without one); BootInfo.LinearPages counts
-   *  every page mapped contiguously from 0. Default 0. */
+  /** Extra zeroed pages of linear memory right after the ELF's linear-memory segment (or from
+   *  0 without one): frame capabilities, not mapped (the program's memory.grow maps them).
+   *  BootInfo.LinearPages counts them with the ELF's pages, BootInfo.LinearFrameFirst is the
+   *  slot of page 0's frame. Default 0. */
   readonly linearPages?: number;
 }
 
@@ -60,6 +62,21 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
   const dram = k.board.dram;
   const pool = k.vm.pool;
   const elf = parseElf32(image.root);
+  // Linear memory: the pages the ELF's segments cover contiguously from 0 (its initial
+  // memory), then BootImage.linearPages more.
+  const segRights = (seg: (typeof elf.segments)[number]): number =>
+    (seg.flags.r ? Rights.Read : 0) | (seg.flags.w ? Rights.Write | Rights.Read : 0) | (seg.flags.x ? Rights.Exec : 0);
+  const segmentRightsAt = (vpn: number): number => {
+    for (const seg of elf.segments) {
+      if (vpn >= seg.vaddr >>> 12 && vpn <= (seg.vaddr + Math.max(seg.memsz, 1) - 1) >>> 12) return segRights(seg);
+    }
+    return -1;
+  };
+  let initialPages = 0;
+  while (segmentRightsAt(initialPages) >= 0) initialPages++;
+  const extraPages = image.linearPages ?? 0;
+  if (extraPages < 0 || !Number.isInteger(extraPages)) throw new BootError(`bad linearPages ${extraPages}`);
+  const linearEnd = initialPages + extraPages;
   let next = pool.base + pool.pages * 4096; // bump allocator for boot frames
   const end = dram.base + dram.size;
   const allocPage = (): number => {
@@ -72,7 +89,8 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
   const rootPt = pool.alloc();
   const utcb = pool.alloc();
   if (rootPt < 0 || utcb < 0) throw new BootError('page-table pool too small');
-  const task = new Task(k.newId(), rootPt, ROOT_CSPACE_SLOTS);
+  // One slot per linear page on top of ROOT_CSPACE_SLOTS: the root keeps as many for the rest.
+  const task = new Task(k.newId(), rootPt, ROOT_CSPACE_SLOTS + linearEnd);
   const thread = new Thread(k.newId(), utcb);
   k.tasks.add(task);
   k.threads.add(thread);
@@ -112,39 +130,32 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
   };
 
   const imageFirst = slot;
+  // A 4 KiB frame capability for every linear page [0, linearEnd), in consecutive slots at the
+  // start of the image-frame range (BootInfo.LinearFrameFirst + page). The initial memory's
+  // pages are mapped (and loaded below); the others are zeroed frames left unmapped: the
+  // compiled runtime's memory.grow maps them as the memory grows (FrameMap), so that an access
+  // past the current size still faults (docs/WASM2RV.md "Memory model").
+  for (let vpn = 0; vpn < linearEnd; vpn++) {
+    if (vpn < initialPages) {
+      mapNew(vpn, segmentRightsAt(vpn));
+      continue;
+    }
+    if (segmentRightsAt(vpn) >= 0) throw new BootError('linear memory overlaps the image');
+    const pa = allocPage();
+    dram.u8.fill(0, pa - dram.base, pa - dram.base + 4096);
+    const cap = new Cap(ObjType.Frame, new Frame(pa, 1, false), RIGHTS_ALL & ~Rights.Grant, 0);
+    put(cap);
+    cap.maps = [];
+    imageFrames.push(cap.slot);
+  }
   for (const seg of elf.segments) {
-    const rights = (seg.flags.r ? Rights.Read : 0) | (seg.flags.w ? Rights.Write | Rights.Read : 0) | (seg.flags.x ? Rights.Exec : 0);
     const first = seg.vaddr >>> 12;
     const last = (seg.vaddr + Math.max(seg.memsz, 1) - 1) >>> 12;
-    for (let vpn = first; vpn <= last; vpn++) mapNew(vpn, rights);
+    for (let vpn = first; vpn <= last; vpn++) mapNew(vpn, segRights(seg));
     for (let i = 0; i < seg.data.length; i++) {
       const va = seg.vaddr + i;
       dram.u8[frameAt.get(va >>> 12)! - dram.base + (va & 0xfff)] = seg.data[i];
     }
-  }
-  // Extra linear memory: zeroed frames of up to 2^10 pages each (one capability per chunk).
-  let linearEnd = 0;
-  while (frameAt.has(linearEnd)) linearEnd++;
-  let extra = image.linearPages ?? 0;
-  if (extra < 0 || !Number.isInteger(extra)) throw new BootError(`bad linearPages ${extra}`);
-  while (extra > 0) {
-    let n = 1;
-    while (n * 2 <= extra && n * 2 <= 1024) n *= 2;
-    const base = next;
-    for (let i = 0; i < n; i++) allocPage();
-    dram.u8.fill(0, base - dram.base, base - dram.base + n * 4096);
-    const cap = new Cap(ObjType.Frame, new Frame(base, n, false), RIGHTS_ALL & ~Rights.Grant, 0);
-    put(cap);
-    cap.maps = [];
-    for (let i = 0; i < n; i++) {
-      if (frameAt.has(linearEnd + i)) throw new BootError('linear memory overlaps the image');
-      const node = k.vm.mapPage(task, linearEnd + i, base + i * 4096, Rights.Read | Rights.Write, null, cap);
-      if (node === null) throw new BootError('page-table pool too small');
-      cap.maps.push(node);
-      frameAt.set(linearEnd + i, base + i * 4096);
-    }
-    linearEnd += n;
-    extra -= n;
   }
   const stackPages = image.stackPages ?? 16;
   for (let i = 1; i <= stackPages; i++) mapNew((STACK_TOP >>> 12) - i, Rights.Read | Rights.Write);
@@ -216,6 +227,7 @@ export function boot(k: Kernel, image: BootImage): { task: Task; thread: Thread 
   info[BootInfo.FirstFreeSlot] = slot;
   for (let i = BootInfo.LinearPages; i < BootInfo.Tables; i++) info[i] = 0;
   info[BootInfo.LinearPages] = linearEnd;
+  info[BootInfo.LinearFrameFirst] = imageFirst;
   info.push(...modTable, ...untypedTable, ...ioPages.map((p) => p & ~0xfff));
   if (info.length * 4 > 4096) throw new BootError('BootInfo does not fit in one page');
   for (let i = 0; i < info.length; i++) dram.writeU32(bootInfoPa + 4 * i, info[i] >>> 0);

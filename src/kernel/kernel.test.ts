@@ -912,30 +912,57 @@ here:
   }
 });
 
-test('boot: linearPages maps zeroed writable pages from 0 after the ELF memory; BootInfo.LinearPages counts them', () => {
+test('boot: linearPages gives the root a frame capability per linear page (BootInfo.LinearFrameFirst + page), mapped only for the ELF\'s memory; the root maps the others itself', () => {
   const board = new Board({ dramSize: 64 << 20 });
   const { elf } = asm(`
   .text
 _start:
-  lw t0, ${4 * BootInfo.LinearPages}(a0)
-  li t1, 0x1000
-  mul t2, t0, t1
-  addi t2, t2, -4
-  sw t0, 0(t2)             # the last linear word
+  mv s0, a0
+  lw s1, ${4 * BootInfo.LinearPages}(s0)
+  lw s2, ${4 * BootInfo.LinearFrameFirst}(s0)
+  addi s1, s1, -1          # the last linear page
+  li a7, SYS_INVOKE
+  add a0, s2, s1
+  li a1, ${Method.FrameMap}
+  li a2, 1                 # its own task
+  slli a3, s1, 12
+  li a4, ${Rights.Read | Rights.Write}
+  ecall
+  bnez a0, bad
+  addi t2, s1, 1
+  slli t2, t2, 12
+  addi t2, t2, -4          # its last word: zeroed
   lw t3, 0(t2)
-  bne t3, t0, bad
+  bnez t3, bad
+  sw s1, 0(t2)
+  lw t3, 0(t2)
+  bne t3, s1, bad
   li a7, SYS_PUTC
   li a0, 0x4c
   ecall
+  li t4, 4096
+  sub t2, t2, t4
+  sw s1, 0(t2)             # the page before it is not mapped: a fault nobody handles
 bad:
   wfi
 `);
   const k = new Kernel(board, { root: elf, linearPages: 3000 });
+  const info = (w: number): number => board.dram.readU32(bootInfoPa(k) + 4 * w);
+  assert.equal(info(BootInfo.LinearPages), 3000);
+  assert.equal(info(BootInfo.LinearFrameFirst), info(BootInfo.ImageFrameFirst));
+  for (const p of [0, 1, 2999]) {
+    const cap = k.rootTask.cspace[info(BootInfo.LinearFrameFirst) + p]!;
+    assert.equal(cap.type, ObjType.Frame);
+    assert.equal((cap.obj as { pages: number }).pages, 1);
+  }
+  assert.ok(k.rootTask.cspace.length >= 4096 + 3000);
+  for (const vpn of [0, 1, 2047, 2999, 3000]) assert.ok(!k.rootTask.maps.has(vpn), `page ${vpn} is not mapped at boot`);
+  const stops: string[] = [];
+  k.onThreadStopped((e) => stops.push(`${e.reason} ${e.cause} ${e.tval.toString(16)}`));
   board.run(10_000);
   assert.equal(k.debugOut, 'L');
-  assert.equal(board.dram.readU32(bootInfoPa(k) + 4 * BootInfo.LinearPages), 3000);
-  for (const vpn of [0, 1, 2047, 2999]) assert.equal(k.rootTask.maps.get(vpn)!.rights, Rights.Read | Rights.Write);
-  assert.ok(!k.rootTask.maps.has(3000));
+  assert.equal(k.rootTask.maps.get(2999)!.rights, Rights.Read | Rights.Write);
+  assert.deepEqual(stops, [`killed 15 ${(2998 * 4096 + 4092).toString(16)}`]);
   assert.deepEqual(checkInvariants(k), []);
 });
 

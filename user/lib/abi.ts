@@ -115,6 +115,7 @@ export namespace BootInfo {
   export const IoMemCount: i32 = 11;
   export const FirstFreeSlot: i32 = 12;
   export const LinearPages: i32 = 13;
+  export const LinearFrameFirst: i32 = 14;
   export const Tables: i32 = 16;
 }
 export namespace BootSlot {
@@ -243,5 +244,6 @@ export namespace RtData {
   export const MemReserved: i32 = 12;
   export const SysRes: i32 = 16;
   export const StartArg: i32 = 40;
+  export const LinearFrameFirst: i32 = 44;
   export const Globals: i32 = 64;
 }

@@ -9,9 +9,9 @@ import { compareRuns, runInV8, runOnMachine } from './diff-harness.ts';
 import { HostEnv } from './host-env.ts';
 import { DATA_BASE } from '../../abi/layout.ts';
 import { MemProto, RtData } from '../../abi/runtime.ts';
-import { Sys } from '../../abi/sys.ts';
+import { Method, Sys } from '../../abi/sys.ts';
 import { Err } from '../../abi/errors.ts';
-import { BOOTINFO_MAGIC, BootInfo, CompSlot } from '../../abi/caps.ts';
+import { BOOTINFO_MAGIC, BootInfo, BootSlot, CompSlot, Rights } from '../../abi/caps.ts';
 import { msgInfo } from '../../abi/message.ts';
 
 const I32 = 0x7f;
@@ -286,6 +286,37 @@ test('memory.grow: bookkeeping within MemReserved, the Grow protocol beyond it',
   const e4 = new HostEnv(wasm2rv(build(L4_TYPES, funcs, { pages: 1, maxPages: 8, data: bootInfo(80) })).elf, { startArg: 0x204 });
   e4.init();
   assert.equal(e4.readU32(DATA_BASE + RtData.MemReserved), 16);
+  assert.equal(e4.readU32(DATA_BASE + RtData.LinearFrameFirst), 0);
+  // With BootInfo.LinearFrameFirst (the kernel's root task), memory.grow below MemReserved maps
+  // each new 4 KiB page p itself: Invoke(LinearFrameFirst + p, FrameMap, its task, p * 4096,
+  // RW). A failing FrameMap unmaps what it mapped (FrameUnmap, last first) and returns -1.
+  const withFrames = (failAt: number): { env: HostEnv; invokes: number[][] } => {
+    const invokes: number[][] = [];
+    const data: [number, number[]][] = [[0x200, [...bootInfo(80)[0][1], ...u32(500)]]];
+    const env = new HostEnv(wasm2rv(build(L4_TYPES, funcs, { pages: 1, maxPages: 8, data })).elf, {
+      startArg: 0x200,
+      hostCalls: new Map([[Sys.Invoke, (e: HostEnv) => {
+        const x = e.board.hart.x;
+        invokes.push(x[11] === Method.FrameMap ? [x[10], x[11], x[12], x[13], x[14]] : [x[10], x[11]]);
+        x[10] = invokes.length === failAt ? Err.NoMemory : Err.Ok;
+      }]]),
+    });
+    env.init();
+    return { env, invokes };
+  };
+  const ok = withFrames(0);
+  assert.equal(ok.env.readU32(DATA_BASE + RtData.LinearFrameFirst), 500);
+  assert.equal(ok.env.invoke('grow', [I32], [I32], [2]).value, 1);
+  assert.equal(ok.env.memoryCalls, 0);
+  assert.equal(ok.env.invoke('size', [], [I32], []).value, 3);
+  assert.deepEqual(ok.invokes, Array.from({ length: 32 }, (_, i) => [500 + 16 + i, Method.FrameMap, BootSlot.Task, (16 + i) * 4096, Rights.Read | Rights.Write]));
+  assert.equal(ok.env.invoke('grow', [I32], [I32], [3]).value, 3); // beyond MemReserved: the memory manager
+  assert.equal(ok.env.memoryCalls, 1);
+  assert.equal(ok.invokes.length, 32);
+  const bad = withFrames(4);
+  assert.equal(bad.env.invoke('grow', [I32], [I32], [1]).value, -1);
+  assert.equal(bad.env.invoke('size', [], [I32], []).value, 1);
+  assert.deepEqual(bad.invokes.slice(4), [[518, Method.FrameUnmap], [517, Method.FrameUnmap], [516, Method.FrameUnmap]]);
 });
 
 test('malformed modules are rejected', () => {

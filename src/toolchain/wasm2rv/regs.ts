@@ -43,9 +43,12 @@ export const DATA_MEMSIZE = RtData.MemSize;
 export const DATA_MEMMAX = RtData.MemMax;
 /** Executed-operator counter of a counting build (bench/toolchain.ts), u32. */
 export const DATA_OPCOUNT = RtData.OpCount;
-/** 4 KiB pages mapped from address 0 that memory.grow may use without asking the memory
- *  manager (BootInfo.LinearPages for the root task, else the initial memory), u32. */
+/** 4 KiB pages from address 0 that memory.grow may use without asking the memory manager
+ *  (BootInfo.LinearPages for the root task, else the initial memory), u32. */
 export const DATA_MEMRESERVED = RtData.MemReserved;
+/** Slot of linear page 0's frame capability (memory.grow maps pages below MemReserved with
+ *  it), or 0 (they are mapped already). */
+export const DATA_LINEARFRAMES = RtData.LinearFrameFirst;
 /** a1..a6 as the last `l4` system call returned them (6 words). */
 export const DATA_SYSRES = RtData.SysRes;
 /** a0 at _start. */

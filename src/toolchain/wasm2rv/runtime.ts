@@ -7,19 +7,21 @@
 
 import * as E from '../rv32/encode.ts';
 import { Asm } from './asm.ts';
-import { DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE, DATA_STARTARG, RA, T0, T1, T2, TP, TP_VALUE, FP } from './regs.ts';
+import { DATA_LINEARFRAMES, DATA_MEMMAX, DATA_MEMRESERVED, DATA_MEMSIZE, DATA_STARTARG, RA, T0, T1, T2, TP, TP_VALUE, FP } from './regs.ts';
 import { SYS_EXIT, SYS_RETURN } from './sysno.ts';
-import { BOOTINFO_MAGIC, BootInfo, CompSlot } from '../../abi/caps.ts';
+import { BOOTINFO_MAGIC, BootInfo, BootSlot, CompSlot, Rights } from '../../abi/caps.ts';
 import { msgInfo } from '../../abi/message.ts';
 import { MemProto } from '../../abi/runtime.ts';
-import { Sys } from '../../abi/sys.ts';
+import { Method, Sys } from '../../abi/sys.ts';
 
 const A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14, A5 = 15, A6 = 16, A7 = 17;
+const T3 = 28, T4 = 29, T5 = 30;
 const FA0 = 10, FT0 = 0, FT1 = 1;
 const MEMSIZE = DATA_MEMSIZE - 0x800;
 const MEMMAX = DATA_MEMMAX - 0x800;
 const MEMRESERVED = DATA_MEMRESERVED - 0x800;
 const STARTARG = DATA_STARTARG - 0x800;
+const LINEARFRAMES = DATA_LINEARFRAMES - 0x800;
 
 export interface Routine {
   name: string;
@@ -37,8 +39,10 @@ const ret = (a: Asm): void => a.emit(E.jalr(0, RA, 0));
 /**
  * Entry: set tp, clear fp, keep the start argument (a0) in RtData.StartArg; when it points at
  * a BootInfo page (the root task), RtData.MemReserved = BootInfo.LinearPages, the 4 KiB pages
- * the kernel mapped from address 0 (otherwise it keeps the image's initial memory, in 4 KiB
- * pages). Then the start function, then main; exit with main's result.
+ * of linear memory the kernel gave it frames for, and RtData.LinearFrameFirst =
+ * BootInfo.LinearFrameFirst, the slot of page 0's frame (otherwise MemReserved keeps the
+ * image's initial memory, in 4 KiB pages, and LinearFrameFirst 0). Then the start function,
+ * then main; exit with main's result.
  */
 export function entryRoutines(startFn: number | null, main: { index: number; returnsI32: boolean } | null): Routine[] {
   const prelude = (a: Asm): void => {
@@ -52,6 +56,8 @@ export function entryRoutines(startFn: number | null, main: { index: number; ret
     a.branch('ne', T0, T1, done);
     a.emit(E.lw(T0, A0, BootInfo.LinearPages * 4));
     a.emit(E.sw(T0, TP, MEMRESERVED));
+    a.emit(E.lw(T0, A0, BootInfo.LinearFrameFirst * 4));
+    a.emit(E.sw(T0, TP, LINEARFRAMES));
     a.bind(done);
     if (startFn !== null) a.call(startFn);
   };
@@ -87,14 +93,23 @@ export function entryRoutines(startFn: number | null, main: { index: number; ret
 export function helperRoutines(): Routine[] {
   return [
     // memory.grow(a0 = delta pages) -> a0 = old pages or -1 (docs/WASM2RV.md "memory.grow").
-    // Within RtData.MemReserved (4 KiB pages, rounded down to whole wasm pages): bookkeeping
-    // only, the pages are mapped already. Beyond: ask the memory manager
-    // (src/abi/runtime.ts MemProto): Call on CompSlot.Memory, label Grow, MR0 = delta,
-    // MR1 = current pages, MR2 = maximum pages; granted iff a0 == 0 and the reply's MR0 == 0.
+    // Within RtData.MemReserved (4 KiB pages, rounded down to whole wasm pages) it needs
+    // nobody: with RtData.LinearFrameFirst set (the root task) it maps each new 4 KiB page p
+    // itself, Invoke(LinearFrameFirst + p, FrameMap, BootSlot.Task, p * 4096, Read|Write), and
+    // on a failure unmaps the pages it mapped and returns -1; without, the pages are mapped
+    // already (bookkeeping only). Beyond: ask the memory manager (src/abi/runtime.ts MemProto):
+    // Call on CompSlot.Memory, label Grow, MR0 = delta, MR1 = current pages, MR2 = maximum
+    // pages; granted iff a0 == 0 and the reply's MR0 == 0. MemSize moves only on success.
+    // Registers: the normal convention (a0-a7, t0-t6 clobbered); across its system calls it
+    // keeps delta in t2 and the page loop in t3-t5 (the kernel preserves all but a0..a6).
     routine('__rt_memory_grow', (a) => {
       const fail = a.label();
       const grant = a.label();
-      a.emit(E.addi(T2, A0, 0)); // t2 = delta (the kernel preserves t-registers)
+      const ask = a.label();
+      const loop = a.label();
+      const undo = a.label();
+      const undone = a.label();
+      a.emit(E.addi(T2, A0, 0)); // t2 = delta
       a.emit(E.lw(T0, TP, MEMSIZE));
       a.emit(E.srli(A3, T0, 16)); // current pages
       a.emit(E.lw(T1, TP, MEMMAX));
@@ -104,7 +119,41 @@ export function helperRoutines(): Routine[] {
       a.branch('ltu', A4, T0, fail); // beyond the maximum
       a.emit(E.lw(T1, TP, MEMRESERVED)); // 4 KiB pages
       a.emit(E.srli(T1, T1, 4)); // whole wasm pages
-      a.branch('geu', T1, T0, grant);
+      a.branch('ltu', T1, T0, ask);
+      // Within the reserve: map [current * 16, new * 16) when we hold the frames.
+      a.emit(E.lw(T3, TP, LINEARFRAMES));
+      a.branch('eq', T3, 0, grant);
+      a.emit(E.slli(T4, A3, 4)); // t4 = next 4 KiB page to map
+      a.emit(E.slli(T5, T0, 4)); // t5 = end
+      a.bind(loop);
+      a.branch('geu', T4, T5, grant);
+      a.emit(E.add(A0, T3, T4));
+      a.li(A1, Method.FrameMap);
+      a.li(A2, BootSlot.Task);
+      a.emit(E.slli(A3, T4, 12));
+      a.li(A4, Rights.Read | Rights.Write);
+      a.li(A7, Sys.Invoke);
+      a.emit(E.ecall());
+      a.branch('ne', A0, 0, undo);
+      a.emit(E.addi(T4, T4, 1));
+      a.jump(loop);
+      // A FrameMap failed: unmap what this call mapped (pages past MemSize stay unmapped).
+      a.bind(undo);
+      a.emit(E.lw(T5, TP, MEMSIZE));
+      a.emit(E.srli(T5, T5, 12)); // first page this call mapped
+      const undoLoop = a.label();
+      a.bind(undoLoop);
+      a.branch('geu', T5, T4, undone);
+      a.emit(E.addi(T4, T4, -1));
+      a.emit(E.add(A0, T3, T4));
+      a.li(A1, Method.FrameUnmap);
+      a.li(A7, Sys.Invoke);
+      a.emit(E.ecall());
+      a.jump(undoLoop);
+      a.bind(undone);
+      a.jump(fail);
+      // Beyond the reserve: the memory manager.
+      a.bind(ask);
       a.emit(E.addi(A2, T2, 0));
       a.li(A0, CompSlot.Memory);
       a.li(A1, msgInfo(MemProto.Grow, 3));
