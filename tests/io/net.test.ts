@@ -40,3 +40,19 @@ test('net: 1500-byte frames round-trip between two NICs through sync IPC and rin
   assert.equal(nics[0].stats.rxDropped + nics[1].stats.rxDropped, 0);
   assert.equal(rig.board.iommu.faultTotal, 0);
 });
+
+test('net: a NIC whose only client uses the rings receives straight into the client\'s posted buffers (no copy); frames still checked byte for byte', { timeout: 240_000 }, async () => {
+  const sw = new VirtualSwitch();
+  const nics = [new VirtioNet({ mac: '52:54:00:00:00:01', network: sw }), new VirtioNet({ mac: '52:54:00:00:00:02', network: sw })];
+  const rig = new Rig({ nics });
+  const a = macWords(0, 1), b = macWords(1, 1);
+  const s0 = await buildNetSystem(rig, 0, [{ mode: P.NM_PING_RING, ops: 300, qd: 64, mac: a, peer: b, len: 1500, seed: 33 }], P.DRV_F_VERBOSE);
+  const s1 = await buildNetSystem(rig, 1, [{ mode: P.NM_ECHO_RING, qd: 64, mac: b }], P.DRV_F_VERBOSE);
+  startNetSystems(rig, [s0, s1]);
+  rig.runUntilDone(s0.clients, 1e9);
+  assert.equal(s0.clients[0].status, 0, rig.log);
+  assert.equal((rig.log.match(/direct receive/g) ?? []).length, 2);
+  assert.equal(nics[0].stats.rxFrames, 300);
+  assert.equal(nics[0].stats.rxDropped + nics[1].stats.rxDropped, 0);
+  assert.equal(rig.board.iommu.faultTotal, 0);
+});

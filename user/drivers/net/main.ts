@@ -77,6 +77,13 @@ let txLastUsed = 0;
 let txFree = NET_TXQ_SIZE / 2;
 let txFreeSlot = 0; // next slot, round robin (TX completes during the notify)
 let dropped = 0;
+/** Direct receive: the NIC's only client uses the rings, so the buffers it posts on its receive
+ *  ring go to the device as they are (header into the private frame, frame into the client's
+ *  buffer): no copy. Chain c = descriptors 2c (header) and 2c + 1 (the client's buffer). */
+let direct = false;
+const chainId = new StaticArray<i32>(NET_RXQ_SIZE / 2);
+const freeChains = new StaticArray<i32>(NET_RXQ_SIZE / 2);
+let freeChainCount = 0;
 
 function fail(why: string): void {
   console.log('net: ' + why);
@@ -179,10 +186,28 @@ function init(): bool {
     for (let w = 0; w < 4; w++) poke(PRIV + NET_PRIV_TXHDR + 16 * s + 4 * w, 0);
   }
   poke(PRIV + NET_PRIV_TXQ_AVAIL, 1); // VIRTQ_AVAIL_F_NO_INTERRUPT: transmit completes in the notify
-  for (let i = 0; i < NET_RXQ_SIZE; i++) postRx(i);
+  direct = maxK == 1 && unchecked(clOn[1]) && unchecked(clRing[1]);
+  if (direct) {
+    // The device may now write the client's frame (its receive buffers are in it).
+    e = sysInvoke(dma, M_DMA_SET_WINDOW, 1, clCfg(1, CL_DATA_FRAME), DMA_READ | DMA_WRITE, 0, 0);
+    if (e != 0) { fail('cannot open DMA window 1 for receive: error ' + e.toString()); return false; }
+    for (let c = 0; c < NET_RXQ_SIZE / 2; c++) {
+      const d = PRIV + NET_PRIV_RXQ_DESC + 32 * c;
+      poke(d, privPa + NET_PRIV_RXBUF + 16 * c);
+      poke(d + 4, 0);
+      poke(d + 8, HDR);
+      poke(d + 12, D_WRITE | D_NEXT | ((2 * c + 1) << 16));
+      poke(d + 28, D_WRITE);
+      unchecked(freeChains[c] = c);
+    }
+    freeChainCount = NET_RXQ_SIZE / 2;
+  } else {
+    for (let i = 0; i < NET_RXQ_SIZE; i++) postRx(i);
+  }
   setReg(R_STATUS, 0xf);
   setReg(R_QUEUE_NOTIFY, 0);
   rxRecycled = false;
+  if (verbose && direct) console.log('net: direct receive into the ring client\'s buffers');
   if (verbose) console.log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
   return true;
 }
@@ -200,6 +225,7 @@ function enqueue(k: i32, buf: i32, len: i32): void {
 
 /** Take every received frame off the device and queue it for the client owning its address. */
 function harvestRx(): void {
+  if (direct) { harvestDirect(); return; }
   const u = peek16(PRIV + NET_PRIV_RXQ_USED + 2);
   while (rxLastUsed != u) {
     const e = PRIV + NET_PRIV_RXQ_USED + 4 + 8 * (rxLastUsed & (NET_RXQ_SIZE - 1));
@@ -216,6 +242,65 @@ function harvestRx(): void {
     if (owner == 0) { dropped++; postRx(buf); continue; }
     enqueue(owner, buf, len);
   }
+}
+
+function postChain(c: i32): void {
+  poke16(PRIV + NET_PRIV_RXQ_AVAIL + 4 + 2 * (rxAvail & (NET_RXQ_SIZE - 1)), 2 * c);
+  rxAvail = (rxAvail + 1) & 0xffff;
+  poke(PRIV + NET_PRIV_RXQ_AVAIL, rxAvail << 16);
+  rxRecycled = true;
+}
+
+/** Direct receive: each used chain is a frame already in the client's buffer. */
+function harvestDirect(): void {
+  const u = peek16(PRIV + NET_PRIV_RXQ_USED + 2);
+  while (rxLastUsed != u) {
+    const e = PRIV + NET_PRIV_RXQ_USED + 4 + 8 * (rxLastUsed & (NET_RXQ_SIZE - 1));
+    rxLastUsed = (rxLastUsed + 1) & 0xffff;
+    const head = peek(e);
+    const len = peek(e + 4) - HDR;
+    if (head < 0 || head >= NET_RXQ_SIZE || (head & 1) != 0) { fail('device returned a bad id'); continue; }
+    const c = head >> 1;
+    // Only frames for the client's address are its; others (and runts) are dropped, and the
+    // buffer goes back to the device.
+    const f = DDATA + 0x0100_0000 + (peek(PRIV + NET_PRIV_RXQ_DESC + 32 * c + 16) - unchecked(clDataPa[1]));
+    if (len < 14 || peek(f) != unchecked(clMacLo[1]) || (peek(f + 4) & 0xffff) != unchecked(clMacHi[1])) {
+      dropped++;
+      postChain(c);
+      continue;
+    }
+    respond(1, true, unchecked(chainId[c]), OK, len);
+    unchecked(freeChains[freeChainCount++] = c);
+  }
+}
+
+/** Direct receive: give the buffers the client posted to the device. */
+function postDirect(): i32 {
+  if (!unchecked(clRing[1])) return 0;
+  const ring = ringAddr(1, true);
+  let avail = ringRequestsAvailable(ring, unchecked(reqCons[3]), unchecked(rspProdPvt[3]));
+  if (avail < 0) { disconnect(1); return 0; }
+  let n = 0;
+  while (avail > 0 && freeChainCount > 0) {
+    const e = ringEntry(ring, unchecked(reqCons[3]));
+    const id = peek(e + NREQ_ID);
+    const offset = <u32>peek(e + NREQ_OFFSET);
+    const room = <u32>peek(e + NREQ_LEN);
+    unchecked(reqCons[3] = unchecked(reqCons[3]) + 1);
+    avail--;
+    n++;
+    if ((offset & 3) != 0 || room < 14 || room > unchecked(clDataBytes[1]) || offset > unchecked(clDataBytes[1]) - room) {
+      respond(1, true, id, BLK_S_DENIED, 0);
+      continue;
+    }
+    const c = unchecked(freeChains[--freeChainCount]);
+    unchecked(chainId[c] = id);
+    const d = PRIV + NET_PRIV_RXQ_DESC + 32 * c + 16;
+    poke(d, unchecked(clDataPa[1]) + <i32>offset);
+    poke(d + 8, <i32>room);
+    postChain(c);
+  }
+  return n;
 }
 
 /** Copy the oldest queued frame of client k into its buffer; returns its length, or -1 if it
@@ -247,6 +332,7 @@ function deliverTo(k: i32, offset: u32, room: u32): i32 {
 
 /** Ring clients: fill posted receive buffers with queued frames. */
 function serveRxRings(): i32 {
+  if (direct) return postDirect();
   let n = 0;
   for (let k = 1; k <= maxK; k++) {
     if (!unchecked(clOn[k]) || !unchecked(clRing[k]) || unchecked(qCount[k]) == 0) continue;
@@ -380,7 +466,8 @@ export function main(): i32 {
     for (let k = 1; k <= maxK; k++) {
       if (!unchecked(clOn[k]) || !unchecked(clRing[k])) continue;
       if (ringFinalCheckRequests(ringAddr(k, false), unchecked(reqCons[2 * k]))) more = true;
-      if (qCount[k] > 0 && ringFinalCheckRequests(ringAddr(k, true), unchecked(reqCons[2 * k + 1]))) more = true;
+      const rxWanted = direct ? freeChainCount > 0 : qCount[k] > 0;
+      if (rxWanted && ringFinalCheckRequests(ringAddr(k, true), unchecked(reqCons[2 * k + 1]))) more = true;
     }
     if (more) continue;
     let err = 0;
