@@ -165,7 +165,6 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     else if (l.type === 'Endpoint' && l.object === 'pager' && l.rights === Rights.Write) slot = CompSlot.Memory;
     else if (l.type === 'Endpoint' && l.object === 'names' && l.rights === Rights.Write) slot = CompSlot.Names;
     else if (l.type === 'Endpoint' && l.object === 'faults' && l.rights === Rights.Write) slot = CompSlot.Supervisor;
-    else if (l.type === 'Endpoint' && l.object === 'faults' && l.rights === Rights.Write) slot = CompSlot.Supervisor;
     else {
       slot = nextSlot.get(l.holder) ?? CompSlot.FirstFree;
       nextSlot.set(l.holder, slot + objects[o].slots);
