@@ -7,6 +7,8 @@ import { msgInfo, decodeMsgInfo, fpage, FaultLabel, ExcReply, MSG_MAX, MSGINFO_M
 import { Utcb, UTCB_SIZE } from './utcb.ts';
 import { Rights, ObjType, BootSlot, BootInfo, BOOTINFO_MAGIC, ROOT_CSPACE_SLOTS, CSPACE_SLOTS, PRIO_MAX } from './caps.ts';
 import { UTCB_BASE, BOOTINFO_BASE, MODULES_BASE, CODE_BASE, STACK_TOP } from './layout.ts';
+import { MTIME_HZ } from './runtime.ts';
+import { DEFAULT_TIMER_HZ } from '../machine/clock.ts';
 
 test('system-call numbers and registers', () => {
   assert.deepEqual(Sys, { Call: 0, Send: 1, NbSend: 2, Recv: 3, NbRecv: 4, Reply: 5, ReplyRecv: 6, Yield: 7, Invoke: 8, DebugPutc: 9 });
@@ -74,4 +76,8 @@ test('user layout addresses', () => {
   assert.equal(BOOTINFO_BASE, 0xef00_0000);
   assert.equal(MODULES_BASE, 0xe100_0000);
   assert.ok(MODULES_BASE > STACK_TOP && BOOTINFO_BASE < UTCB_BASE && CODE_BASE < STACK_TOP);
+});
+
+test('MTIME_HZ is the board default mtime frequency', () => {
+  assert.equal(MTIME_HZ, DEFAULT_TIMER_HZ);
 });

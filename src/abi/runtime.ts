@@ -86,3 +86,9 @@ export const RtData = {
   /** First wasm global (8 bytes each), then the data-segment dropped flags. */
   Globals: 64,
 } as const;
+
+/** Frequency of the `time` CSR (`l4.time()`, CLINT mtime) in ticks per second: the board's
+ *  default (src/machine/clock.ts DEFAULT_TIMER_HZ; an abi test keeps them equal). Kernel
+ *  timeouts are in the same ticks. A board built with another `timerHz` says so in the start
+ *  information (StartHdr.TimerHz), which is then authoritative. */
+export const MTIME_HZ = 10_000_000;

@@ -221,6 +221,7 @@ export const USER_TOP: i32 = <i32>0xfffff000;
 export const UTCB_BASE: i32 = <i32>0xf0000000;
 
 // --- src/abi/runtime.ts ---
+export const MTIME_HZ: i32 = 0x989680;
 export namespace MemProto {
   export const Grow: i32 = 0xffffd;
 }

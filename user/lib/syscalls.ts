@@ -44,3 +44,6 @@ export declare function peek(addr: i32): i32;
 /** Store the word `value` at `addr` (any user address). */
 @external("l4", "poke")
 export declare function poke(addr: i32, value: i32): void;
+/** The 64-bit `time` CSR: mtime ticks (MTIME_HZ a second) since the board started. */
+@external("l4", "time")
+export declare function time(): i64;

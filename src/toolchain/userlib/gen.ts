@@ -1,6 +1,6 @@
 // Generator of the ABI half of user/lib: `user/lib/abi.ts` (every constant of src/abi as
 // AssemblyScript) and `user/lib/syscalls.ts` (the `l4` imports wasm2rv compiles into ecalls and
-// intrinsics). src/abi is the single definition; a test (gen.test.ts) fails when the files in
+// intrinsics: res, peek, poke, time). src/abi is the single definition; a test (gen.test.ts) fails when the files in
 // user/lib are stale. Run: node --import tsx src/toolchain/userlib/gen.ts
 //
 // AssemblyScript constants need a type: every constant is an `i32`. Values >= 2^31 (the layout
@@ -109,6 +109,9 @@ export function generateSyscalls(): string {
     '/** Store the word `value` at `addr` (any user address). */',
     '@external("l4", "poke")',
     'export declare function poke(addr: i32, value: i32): void;',
+    '/** The 64-bit `time` CSR: mtime ticks (MTIME_HZ a second) since the board started. */',
+    '@external("l4", "time")',
+    'export declare function time(): i64;',
     '',
   );
   return out.join('\n');

@@ -83,7 +83,7 @@ test('a program on user/lib: IPC, MRs, object methods, UTCB items, memory.grow, 
   assert.ok(env.memoryCalls >= 1, 'memory.grow went to the memory manager');
 });
 
-test('a program on user/lib as the root task of the real kernel: BootInfo, MemReserved, object methods', async () => {
+test('a program on user/lib as the root task of the real kernel: BootInfo, MemReserved, object methods, the time CSR', async () => {
   const wasm = await compileAssemblyScript(fileURLToPath(new URL('../../../user/tests/l4/kernel-root.ts', import.meta.url)));
   const { elf } = wasm2rv(wasm);
   const board = new Board({ dramSize: 64 << 20 });

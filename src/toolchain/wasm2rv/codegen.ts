@@ -91,8 +91,9 @@ export interface ModuleInfo {
 const HEAVY_OPS = new Set([0x10, 0x11, 0x40, 0xfc08, 0xfc0a, 0xfc0b, 0x7f, 0x80, 0x81, 0x82,
   0xae, 0xaf, 0xb0, 0xb1, 0xb4, 0xb5, 0xb9, 0xba, 0xfc04, 0xfc05, 0xfc06, 0xfc07]);
 
-/** The `l4` intrinsics: `res(i)` (a_i of the last system call), `peek(addr)`, `poke(addr, v)`. */
-export type Intrinsic = 'res' | 'peek' | 'poke';
+/** The `l4` intrinsics: `res(i)` (a_i of the last system call), `peek(addr)`, `poke(addr, v)`,
+ *  `time()` (the 64-bit time CSR). */
+export type Intrinsic = 'res' | 'peek' | 'poke' | 'time';
 
 /** True when the function makes no calls (no wasm call and no heavy runtime routine; an
  *  intrinsic is inline code, not a call). */

@@ -15,6 +15,7 @@ import { BOOTINFO_MAGIC, BootInfo, BootSlot, CompSlot, Rights } from '../../abi/
 import { msgInfo } from '../../abi/message.ts';
 
 const I32 = 0x7f;
+const I64 = 0x7e;
 const F64 = 0x7c;
 
 function leb(n: number): number[] {
@@ -229,6 +230,33 @@ test('res with constant indices and after a plain system call', () => {
   }]]) });
   env.init();
   assert.equal(env.invoke('r', [], [I32], []).value, 77);
+});
+
+test('l4.time: the 64-bit time CSR, consistent across a carry out of the low word', () => {
+  // now() = time(); late() = time() after a local.set (fused destination) and a little work
+  const funcs: Fn[] = [
+    { name: 'now', type: 1, body: [0x10, 0] },
+    { name: 'late', type: 1, locals: [I64], body: [0x10, 0, 0x21, 0, 0x20, 0, 0x42, 1, 0x7c] },
+  ];
+  const mod = build([[[], [I64]], [[], [I64]]], funcs, { imports: [['l4', 'time', 0]] });
+  const env = new HostEnv(wasm2rv(mod).elf, {});
+  env.init();
+  const clock = env.board.clock;
+  const a = env.invoke('now', [], [I64], []).value as bigint;
+  assert.ok(a >= 0n && a <= BigInt(clock.mtime()));
+  // Start a few ticks before 2^32 at every cycle phase: whichever read the carry falls between,
+  // the value is one moment of mtime (a torn read would be 2^32 off).
+  const per = clock.cyclesPerTick;
+  for (let c = 2 ** 32 * per - 8 * per; c < 2 ** 32 * per + per; c++) {
+    clock.cycles = c;
+    const before = BigInt(clock.mtime());
+    const v = env.invoke(c % 2 === 0 ? 'now' : 'late', [], [I64], []).value as bigint;
+    const after = BigInt(clock.mtime()) + 1n;
+    assert.ok(v >= before && v <= after, `cycle ${c}: ${v} not in [${before}, ${after}]`);
+  }
+  // The signature is checked.
+  const bad = build([[[], [I32]], [[], []]], [{ name: 'f', type: 1, body: [] }], { imports: [['l4', 'time', 0]] });
+  assert.throws(() => wasm2rv(bad), /import 'l4\.time' has type \(\) -> i32, but the intrinsic is \(\) -> i64/);
 });
 
 test('memory.grow: bookkeeping within MemReserved, the Grow protocol beyond it', () => {

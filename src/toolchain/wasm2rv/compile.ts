@@ -34,6 +34,7 @@ const INTRINSICS: Readonly<Record<string, { params: ValType[]; results: ValType[
   res: { params: [I32], results: [I32], text: '(i32) -> i32' },
   peek: { params: [I32], results: [I32], text: '(i32) -> i32' },
   poke: { params: [I32, I32], results: [], text: '(i32, i32) -> void' },
+  time: { params: [], results: [I64], text: '() -> i64' },
 };
 
 function sameSig(t: FuncType, params: ValType[], results: ValType[]): boolean {
@@ -77,7 +78,7 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
   const fail = (msg: string): never => { throw new Wasm2rvError(`wasm2rv: ${msg}`); };
 
   // Imports: functions only. `l4.*`: the kernel's system calls by the lower-cased key of Sys
-  // (src/abi/sys.ts) and the intrinsics res/peek/poke; `env.*`: the runtime calls (src/abi/runtime.ts).
+  // (src/abi/sys.ts) and the intrinsics res/peek/poke/time; `env.*`: the runtime calls (src/abi/runtime.ts).
   const importCalls = new Map<number, number>();
   const sysImports = new Set<number>();
   const intrinsics = new Map<number, Intrinsic>();
@@ -96,7 +97,7 @@ export function wasm2rv(bytes: Uint8Array, opts: CompileOptions = {}): CompileRe
         continue;
       }
       const num = opts.syscalls?.[imp.name] ?? L4_SYSCALLS.get(imp.name);
-      if (num === undefined) fail(`unresolved import '${full}' (function ${fi}): not a system call (${[...L4_SYSCALLS.keys()].join(', ')}) nor an intrinsic (res, peek, poke)`);
+      if (num === undefined) fail(`unresolved import '${full}' (function ${fi}): not a system call (${[...L4_SYSCALLS.keys()].join(', ')}) nor an intrinsic (res, peek, poke, time)`);
       if (sig.params.length > 7 || sig.params.some((p) => p !== I32) || sig.results.length > 1 || (sig.results.length === 1 && sig.results[0] !== I32)) {
         fail(`import '${full}' has type ${sigText}: a system call takes at most 7 i32 parameters and returns i32 or nothing`);
       }

@@ -6,13 +6,18 @@
 
 import * as E from '../rv32/encode.ts';
 import { FnGen, I32, K_CONST, K_LOCAL, type FnCode, type Intrinsic, type ModuleInfo } from './codegen.ts';
-import { funcName } from './module.ts';
+import { I64, funcName } from './module.ts';
 import { opName } from './opcodes.ts';
 import { genI32 } from './ops-int.ts';
 import { genI64 } from './ops-i64.ts';
 import { genFloat } from './ops-float.ts';
 import { genMem } from './ops-mem.ts';
 import { DATA_OPCOUNT, DATA_SYSRES, RA, T0, T1, T2, TP } from './regs.ts';
+
+/** The unprivileged counter CSRs `time`/`timeh` (privileged spec 2.2; U-mode reads them when
+ *  the kernel sets the TM bit of mcounteren and scounteren). */
+const CSR_TIME = 0xc01;
+const CSR_TIMEH = 0xc81;
 
 /** Generate function `fnIndex` (a defined function). */
 export function compileFunction(mi: ModuleInfo, fnIndex: number): FnCode {
@@ -154,6 +159,8 @@ function callDirect(g: FnGen, f: number): void {
  *                 i gives 0 (the index is bounded: the load never leaves the block)
  *   peek(addr)    lw from any user address (the MMU checks it like any load)
  *   poke(addr, v) sw to any user address
+ *   time()        the 64-bit `time` CSR (mtime ticks): rdtimeh, rdtime, rdtimeh again until both
+ *                 high halves agree (a carry out of the low word between the reads)
  * They are not trap sites: a fault there is an ordinary fault of the program, not a wasm trap.
  */
 function intrinsic(g: FnGen, kind: Intrinsic): void {
@@ -201,6 +208,17 @@ function intrinsic(g: FnGen, kind: Intrinsic): void {
       a.emit(E.sw(rv, ra, 0));
       g.free(val);
       g.free(addr);
+      return;
+    }
+    case 'time': {
+      const d = g.dest(I64);
+      const again = a.label();
+      a.bind(again);
+      a.emit(E.csrrs(d.r2, CSR_TIMEH, 0));
+      a.emit(E.csrrs(d.r, CSR_TIME, 0));
+      a.emit(E.csrrs(T0, CSR_TIMEH, 0));
+      a.branch('ne', d.r2, T0, again);
+      g.done(d);
       return;
     }
   }

@@ -99,6 +99,9 @@ export class HostEnv {
     const hart = this.board.hart;
     hart.trapHandler = (h, cause, tval) => this.onTrap(cause, tval);
     hart.mstatus |= C.MSTATUS_FS;
+    // U-mode may read cycle/time/instret (l4.time), as under the kernel.
+    hart.mcounteren = 7;
+    hart.scounteren = 7;
     hart.setSatp(0x8000_0000 | ((this.rootPa - 0) / PAGE_SIZE));
     hart.priv = C.PRIV_U;
     hart.flushTlb();

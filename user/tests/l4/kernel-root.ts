@@ -5,7 +5,7 @@
 
 import {
   BOOTINFO_BASE, BOOTINFO_MAGIC, BootInfo, BootSlot, DATA_BASE, Err, ObjType, RtData, Rights,
-  capIdentify, debugPrint, nbRecv, peek, res, frameInfo, threadReadRegs, ThreadState,
+  capIdentify, debugPrint, nbRecv, peek, res, frameInfo, threadReadRegs, ThreadState, now,
 } from "../../lib/l4";
 
 export function main(): i32 {
@@ -23,11 +23,14 @@ export function main(): i32 {
   if (frameInfo(frame) != Err.Ok || res(2) < 1) return 8;
   if (nbRecv(4000) != Err.EmptySlot) return 9;
 
+  // The time CSR is readable in U-mode (the kernel sets mcounteren/scounteren) and moves.
+  const t0 = now();
   // 512 KiB more linear memory: within LinearPages, so no memory manager is asked.
   const a = new Array<i32>(128 * 1024);
   a[a.length - 1] = 5;
   if (a[a.length - 1] != 5) return 10;
   if (<u32>peek(DATA_BASE + RtData.MemSize) <= 512 * 1024) return 11;
+  if (t0 <= 0 || now() <= t0) return 12;
   debugPrint("root: ok\n");
   return 0;
 }

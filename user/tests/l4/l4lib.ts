@@ -7,13 +7,14 @@
 import {
   CompSlot, DATA_BASE, Err, ObjType, RtData, Rights, UTCB_BASE, Utcb,
   badge, call, capIdentify, debugPrint, debugPrintHex, getMr, msgInfo, msgLabel, msgLength, peek,
-  res, setMr, debugName, setRecvSlot, setXferCaps, threadResume, utcbGet, fpage, infoLabel,
+  res, setMr, now, nowMs, TICKS_PER_MS, debugName, setRecvSlot, setXferCaps, threadResume, utcbGet, fpage, infoLabel,
 } from "../../lib/l4";
 
 const EP: i32 = 17;
 
 export function main(): i32 {
   debugPrint("l4lib: hello\n");
+  const t0 = now();
   for (let i = 0; i < 6; i++) setMr(i, 100 + i);
   let err = call(EP, msgInfo(0x123, 6));
   if (err != Err.Ok) return 1;
@@ -41,6 +42,9 @@ export function main(): i32 {
   a[99999] = 7;
   if (a[99999] != 7) return 12;
   if (<u32>peek(DATA_BASE + RtData.MemSize) < <u32>before + 400000) return 13;
+  // The clock moves with the work done (100000 stores and more: well over one tick).
+  const t1 = now();
+  if (t0 < 0 || t1 <= t0 || TICKS_PER_MS != 10000 || nowMs() < t1 / TICKS_PER_MS) return 18;
 
   if (<u32>UTCB_BASE != 0xf0000000) return 14;
   if (infoLabel(msgInfo(0xfffff, 0)) != 0xfffff) return 15;
