@@ -11,6 +11,7 @@ import { STACK_TOP, DATA_BASE } from '../../src/abi/layout.ts';
 import { RtData } from '../../src/abi/runtime.ts';
 import { parseElf32 } from '../../src/abi/elf.ts';
 import { bootMm, buildProgram, give, runUntil, startClients } from './harness.ts';
+import type { Frame } from '../../src/kernel/objects/frame.ts';
 
 const build = (n: string): Promise<Uint8Array> => buildProgram(`user/tests/memory/${n}.ts`);
 
@@ -39,12 +40,24 @@ test('memory: image, heap and stack are paged in lazily; a client that exhausts 
   const lazyTask = m.clients[1]!.task;
   assert.ok(lazyTask.maps.has((STACK_TOP >>> 12) - 20), 'stack pages far below the top are mapped');
   assert.equal(m.clients[0]!.thread.state, 0, 'the quota client ran to its end');
-  // The memory manager mapped 64 pages of its own quota as heap above its initial memory.
+  // The memory manager's own heap reserve: 32 one-page frames of its own quota in consecutive
+  // slots (RtData.LinearFrameFirst + page), left unmapped: nothing past its current size is
+  // mapped, so an out-of-bounds access of its own traps; its memory.grow maps them page by page.
+  const RESERVE = 32;
   const mmInitial = parseElf32(mmElf).segments.find((s) => s.vaddr === 0)!.memsz >>> 12;
-  let linear = 0;
-  for (const vpn of m.mm.task.maps.keys()) if (vpn < 0x20000) linear++; // below its windows (0x2000_0000)
-  assert.equal(linear, mmInitial + 64);
-  assert.equal(m.sys.kernel.readUserU32(m.mm.task, DATA_BASE + RtData.MemReserved), mmInitial + 64, 'its memory.grow needs nobody up to there');
+  const mmLinear = (): number => [...m.mm.task.maps.keys()].filter((vpn) => vpn < 0x20000).length; // below its windows (0x2000_0000)
+  const mmSize = (m.sys.kernel.readUserU32(m.mm.task, DATA_BASE + RtData.MemSize) ?? 0) >>> 12;
+  assert.equal(mmLinear(), mmSize, 'exactly its current linear memory is mapped');
+  assert.equal(m.sys.kernel.readUserU32(m.mm.task, DATA_BASE + RtData.MemReserved), mmInitial + RESERVE, 'its memory.grow needs nobody up to there');
+  const lff = (m.sys.kernel.readUserU32(m.mm.task, DATA_BASE + RtData.LinearFrameFirst) ?? 0) | 0;
+  assert.notEqual(lff, 0);
+  for (let p = mmSize; p < mmInitial + RESERVE; p++) {
+    const c = m.mm.task.cspace[lff + p];
+    assert.ok(c != null && c.obj.kind === 'frame' && (c.obj as Frame).pages === 1 && (c.rights & Rights.Write) !== 0, `frame of page ${p} in slot ${lff + p}`);
+  }
+  // What its runtime's memory.grow does for the next page: FrameMap on its own task.
+  assert.equal(m.sys.kernel.invokeAs(m.mm.thread, lff + mmSize, Method.FrameMap, CompSlot.Task, mmSize * 4096, Rights.Read | Rights.Write).err, 0);
+  assert.equal(mmLinear(), mmSize + 1);
 });
 
 test('memory: a shared region from one quota is visible in two tasks; a refused fault reaches the supervisor, which resets and restarts the client', async () => {

@@ -32,9 +32,13 @@ const IMG_STRIDE: u32 = 0x0040_0000;
 const MEM_BASE: u32 = 0x3000_0000;
 const MEM_END: u32 = 0x7f00_0000;
 const SELF_TASK: i32 = CompSlot.Task;
-/** Heap the memory manager maps for itself at start (it has no pager, and a memory.grow of
- *  its own would be a call to itself): at most this many pages of its own quota. */
-const SELF_HEAP_PAGES: u32 = 64;
+/** Heap reserve of the memory manager (it has no pager, and a memory.grow of its own would be
+ *  a call to itself): at most this many pages of its own quota, as one-page frames in
+ *  consecutive slots that its runtime maps page by page as memory.grow needs them
+ *  (RtData.LinearFrameFirst). One slot a page out of the 256 of its capability space, which
+ *  also holds its clients' chunk frames: 32 pages (128 KiB, twice its initial memory; it has
+ *  not needed to grow at all so far) rather than 64. */
+const SELF_HEAP_PAGES: u32 = 32;
 
 const PT_LOAD: u32 = 1;
 const PF_X: u32 = 1;
@@ -101,6 +105,12 @@ function allocSlot(owner: i32): i32 {
       return s;
     }
   }
+  return 0;
+}
+
+/** The slot allocSlot would return next, or 0. */
+function nextFreeSlot(): i32 {
+  for (let s = firstFree; s < CSPACE_SLOTS; s++) if (unchecked(slotOwner[s]) == 0) return s;
   return 0;
 }
 
@@ -429,26 +439,39 @@ class Memory extends MemoryServer {
 }
 
 /**
- * Map up to SELF_HEAP_PAGES of our own quota as linear memory right above what the root task
- * mapped for us, and raise RtData.MemReserved over it, so that our own memory.grow stays
- * bookkeeping (docs/USERLAND.md "How a program talks to the kernel").
+ * Reserve up to SELF_HEAP_PAGES of our own quota as linear memory right above what the root
+ * task mapped for us: one-page frames in consecutive slots, left unmapped, with
+ * RtData.LinearFrameFirst = the slot of (virtual) page 0 and RtData.MemReserved raised over
+ * them. Our memory.grow then needs nobody: the runtime maps each new page itself (FrameMap on
+ * CompSlot.Task = BootSlot.Task), so the pages past our current size stay unmapped and an
+ * out-of-bounds access of our own traps (docs/WASM2RV.md "memory.grow").
  */
 function reserveOwnHeap(c: i32): void {
   const reservedAddr = DATA_BASE + RtData.MemReserved;
-  const reserved = <u32>peek(reservedAddr) & ~(WASM_PAGE_PAGES - 1); // 4 KiB pages
+  const reserved = <u32>peek(reservedAddr) & ~(WASM_PAGE_PAGES - 1); // 4 KiB pages, mapped
   let pages = unchecked(cQuota[c]) < SELF_HEAP_PAGES ? unchecked(cQuota[c]) : SELF_HEAP_PAGES;
   pages &= ~(WASM_PAGE_PAGES - 1);
-  let va = reserved * PAGE;
+  if (pages == 0) return;
+  // LinearFrameFirst = first slot - reserved must not be 0 (that means "mapped already").
+  if (nextFreeSlot() == <i32>reserved) allocSlot(c); // one slot left empty
+  let first = 0;
   let done: u32 = 0;
   while (done < pages) {
-    const slot = retypeFrame(c, CHUNK_BITS);
+    const slot = retypeFrame(c, 0);
     if (slot == 0) break;
-    if (invoke(slot, Method.FrameMap, SELF_TASK, <i32>va, Rights.Read | Rights.Write) != 0) break;
-    va += WASM_PAGE_PAGES * PAGE;
-    done += WASM_PAGE_PAGES;
-    unchecked(cNextPage[c] = unchecked(cNextPage[c]) + WASM_PAGE_PAGES);
-    unchecked(cChunkPages[c] = unchecked(cChunkPages[c]) + WASM_PAGE_PAGES);
+    if (first == 0) first = slot;
+    if (slot != first + <i32>done) { // not consecutive: give it back, stop here
+      invoke(SELF_TASK, Method.CapDelete, slot);
+      unchecked(slotOwner[slot] = 0);
+      break;
+    }
+    done++;
+    unchecked(cNextPage[c] = unchecked(cNextPage[c]) + 1);
+    unchecked(cChunkPages[c] = unchecked(cChunkPages[c]) + 1);
   }
+  done &= ~(WASM_PAGE_PAGES - 1); // memory.grow uses whole wasm pages of the reserve
+  if (done == 0) return;
+  poke(DATA_BASE + RtData.LinearFrameFirst, first - <i32>reserved);
   poke(reservedAddr, <i32>(reserved + done));
 }
 
