@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSupervisedSystem } from './system.ts';
+import { PlanRestart } from '../../src/abi/bootplan.ts';
 
 test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see Aborted, then succeed; console serves them all', { timeout: 300_000 }, async () => {
   const s = await buildSupervisedSystem();
@@ -70,4 +71,41 @@ test('supervisor: restarts on wild pointer, wasm traps and a hang; clients see A
   // The backoff is virtual time: the restart comes no earlier than configured.
   const k = s.sys.kernel;
   assert.ok(k.board.clock.cycles > 0);
+});
+
+test('supervisor: a hang is detected on time while another component beats every 0.5 ms (deadlines from the clock, l4.time)', { timeout: 120_000 }, async () => {
+  const s = await buildSupervisedSystem({
+    only: [],
+    extra: [
+      { name: 'beater', badge: 13, file: 'user/tests/restart/beater.ts', prio: 90, policy: PlanRestart.OnFailure, maxRestarts: 0, backoff: [1, 1], caps: [] },
+      { name: 'hanger', badge: 14, file: 'user/tests/restart/hanger.ts', prio: 90, policy: PlanRestart.OnFailure, maxRestarts: 1, backoff: [1, 1], caps: [] },
+    ],
+  });
+  const k = s.sys.kernel;
+  const ms = (): number => k.board.clock.nanos() / 1e6;
+  // When each supervisor log line was complete (0.1 ms steps; the supervisor, at priority 245
+  // without a scheduling context, prints at once).
+  const at = new Map<string, number>();
+  const start = ms();
+  let seen = 0;
+  while (ms() - start < 200 && !k.debugOut.includes('hanger: gave up')) {
+    k.board.run(10_000);
+    const lines = k.debugOut.split('\n');
+    for (; seen < lines.length - 1; seen++) at.set(lines[seen]!, ms());
+  }
+  const log = k.debugOut;
+  const when = (re: RegExp): number => {
+    for (const [l, t] of at) if (re.test(l)) return t;
+    assert.fail(`no line ${re}:\n${log}`);
+  };
+  const missed1 = when(/^hanger: missed its heartbeat \(period 20 ms, generation 1\)$/);
+  const restarted = when(/^hanger: restarted, generation 2/);
+  const missed2 = when(/^hanger: missed its heartbeat \(period 20 ms, generation 2\)$/);
+  assert.match(log, /^hanger: gave up after 1 restarts \(maxRestarts 1\)$/m);
+  // Its beat comes within one round-robin slice (5 ms) of its start; the hang is declared
+  // 2 x 20 ms after it, never earlier, and not much later.
+  assert.ok(missed1 - start >= 40 && missed1 - start < 47, `generation 1: ${missed1 - start} ms\n${log}`);
+  assert.ok(missed2 - restarted >= 40 && missed2 - restarted < 47, `generation 2: ${missed2 - restarted} ms\n${log}`);
+  // The beater was never taken for hung.
+  assert.doesNotMatch(log, /^beater:/m);
 });

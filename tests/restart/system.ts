@@ -45,7 +45,7 @@ export interface SupervisedSystem {
   runUntil: (done: () => boolean, budget?: number) => number;
 }
 
-interface Spec {
+export interface Spec {
   name: string;
   badge: number;
   file: string;
@@ -58,13 +58,15 @@ interface Spec {
   pagerIsSupervisor?: boolean;
 }
 
-export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
+export interface SystemOptions {
+  /** Names of the standard components to build (default: all of them). */
+  only?: string[];
+  /** More components after them (their caps may only name slots the test knows). */
+  extra?: Spec[];
+}
+
+export async function buildSupervisedSystem(opts: SystemOptions = {}): Promise<SupervisedSystem> {
   const asc = ['--initialMemory', String(INITIAL_WASM_PAGES)];
-  const elfs = new Map<string, Uint8Array>();
-  for (const f of ['user/supervisor/main.ts', 'user/console/main.ts', 'user/hello/main.ts', 'user/tests/restart/server.ts', 'user/tests/restart/client.ts',
-    'user/tests/restart/chatter.ts', 'user/tests/restart/quitter.ts', 'user/tests/restart/repeater.ts']) {
-    elfs.set(f, await buildProgram(f, asc));
-  }
   const sys = bootSystem(undefined, { dramSize: 64 << 20 });
   const k = sys.kernel;
   const info = (i: number): number => k.board.dram.readU32(bootInfoPa(k) + 4 * i);
@@ -80,7 +82,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
 
   const R = Rights.Read, W = Rights.Write;
   const CONSOLE_SLOT = CSPACE_SLOTS - 2;
-  const specs: Spec[] = [
+  const standard: Spec[] = [
     { name: 'console', badge: 5, file: 'user/console/main.ts', prio: 200, policy: PlanRestart.OnFailure, maxRestarts: 3, backoff: [10, 1000],
       caps: [[uartIo, 16, R | W, 0], [irq, 17, W, 0], [ntfn, 18, R, 0], [conEp, 19, R, 0]] },
     { name: 'hello', badge: 6, file: 'user/hello/main.ts', prio: 100, policy: PlanRestart.OnFailure, maxRestarts: 3, backoff: [10, 1000],
@@ -96,6 +98,11 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
     { name: 'repeater', badge: 12, file: 'user/tests/restart/repeater.ts', prio: 90, policy: PlanRestart.Always, backoff: [20, 20],
       caps: [[conEp, CONSOLE_SLOT, W, 12]] },
   ];
+  const specs = [...standard.filter((s) => opts.only === undefined || opts.only.includes(s.name)), ...(opts.extra ?? [])];
+  const elfs = new Map<string, Uint8Array>();
+  for (const f of ['user/supervisor/main.ts', ...specs.map((s) => s.file)]) {
+    if (!elfs.has(f)) elfs.set(f, await buildProgram(f, asc));
+  }
 
   const spawn = (elf: Uint8Array, prio: number, pager: number, exc: number, a0: number) => {
     const taskSlot = make(sys, ObjType.Task);
@@ -156,7 +163,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   words[StartHdr.EntryWords] = SupClient.Words;
   words[StartHdr.EntryTable] = TABLE;
   words[StartHdr.TimerHz] = k.board.clock.cpuHz / k.board.clock.cyclesPerTick;
-  words[StartHdr.ComponentCount] = 12;
+  words[StartHdr.ComponentCount] = Math.max(12, ...specs.map((s) => s.badge));
   supervised.forEach((s, i) => {
     const c = comps.get(s.name)!;
     const base = TABLE + i * SupClient.Words;
@@ -183,7 +190,7 @@ export async function buildSupervisedSystem(): Promise<SupervisedSystem> {
   rootInvoke(sys, si, Method.FrameMap, sup.taskSlot, START_INFO_BASE, R);
 
   // Start in the manifest's order: supervisor, console, then the rest.
-  for (const n of ['supervisor', 'console', 'hello', 'crashy', 'client', 'chatter-a', 'chatter-b', 'quitter', 'repeater']) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
+  for (const n of ['supervisor', ...specs.map((s) => s.name)]) rootInvoke(sys, comps.get(n)!.threadSlot, Method.ThreadResume);
 
   let out = '';
   k.board.onUartOutput((b) => { out += String.fromCharCode(b); });

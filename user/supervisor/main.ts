@@ -14,10 +14,11 @@
 // the faults arrive on (badge = the component's badge), and per supervised component its
 // thread (RW) and task (W) slots, policy, backoff and start registers.
 //
-// Time: a user task cannot read the clock, so the supervisor keeps a virtual clock that
-// advances by the receive timeouts that expire. It runs behind real time, never ahead of it:
-// a backoff is never shorter than configured and a hang is never declared early; a stream of
-// messages from other components can delay both.
+// Time: the board's virtual clock, read with now() (the l4.time intrinsic: the time CSR, in
+// mtime ticks, the unit of the receive timeout). Every deadline (a restart's backoff, a
+// heartbeat's 2 x period) is an absolute time; the receive waits until the nearest one, and
+// every message as well as every timeout is followed by a look at what is due, so a component
+// that beats often cannot delay the detection of another one's hang.
 
 import {
   recv, reply, setMr, getMr, msgInfo, msgLabel, badge, threadSuspend, threadSetRegs,
@@ -27,6 +28,7 @@ import {
   START_INFO_BASE, START_INFO_MAGIC, StartHdr, SupClient, PlanRestart, NAME_WORDS,
 } from "../lib/bootplan";
 import { peek } from "../lib/syscalls";
+import { now } from "../lib/time";
 import { MemoryClient } from "../lib/gen/memory";
 import { SUPERVISOR_HEARTBEAT, SUPERVISOR_MEM_FAULT } from "../lib/gen/supervisor";
 
@@ -61,9 +63,8 @@ class Comp {
 }
 
 const comps = new Array<Comp>();
+/** mtime ticks per millisecond (StartHdr.TimerHz / 1000). */
 let ticksPerMs: i64 = 10_000;
-/** Virtual time in mtime ticks (see the header). */
-let now: i64 = 0;
 
 function word(i: i32): i32 {
   return peek(START_INFO_BASE + 4 * i);
@@ -140,7 +141,7 @@ function stopped(c: Comp, failed: bool): void {
   c.restarts++;
   const ms = backoffMs(c);
   c.state = WAITING;
-  c.restartAt = now + ms * ticksPerMs;
+  c.restartAt = now() + ms * ticksPerMs;
   log(c.name + ": restart " + c.restarts.toString() + (c.policy == PlanRestart.OnFailure ? "/" + c.maxRestarts.toString() : "") + " in " + ms.toString() + " ms");
 }
 
@@ -159,7 +160,7 @@ function restart(c: Comp): void {
   if (e2 == Err.Ok) e2 = threadResume(c.thread);
   c.generation++;
   c.state = RUNNING;
-  c.lastBeat = now;
+  c.lastBeat = now();
   if (e2 != Err.Ok) {
     c.state = STOPPED;
     log(c.name + ": cannot restart (error " + e2.toString() + ")");
@@ -194,7 +195,7 @@ function exception(c: Comp): void {
     }
     if (n == RtCall.Heartbeat) {
       c.hbTicks = <i64>(a0 < 0 ? 0 : a0) * ticksPerMs;
-      c.lastBeat = now;
+      c.lastBeat = now();
       resume(pc, 0);
       return;
     }
@@ -216,13 +217,14 @@ function exception(c: Comp): void {
   stopped(c, true);
 }
 
-/** Restarts that are due, heartbeats that are missed. */
+/** Restarts that are due, heartbeats that are missed (as of now()). */
 function due(): void {
+  const t = now();
   for (let i = 0; i < comps.length; i++) {
     const c = comps[i];
-    if (c.state == WAITING && c.restartAt <= now) {
+    if (c.state == WAITING && c.restartAt <= t) {
       restart(c);
-    } else if (c.state == RUNNING && c.hbTicks > 0 && now - c.lastBeat > HB_GRACE * c.hbTicks) {
+    } else if (c.state == RUNNING && c.hbTicks > 0 && t - c.lastBeat > HB_GRACE * c.hbTicks) {
       suspend(c);
       log(c.name + ": missed its heartbeat (period " + (c.hbTicks / ticksPerMs).toString() + " ms, generation " + c.generation.toString() + ")");
       stopped(c, true);
@@ -241,7 +243,7 @@ function nextTimeout(): i64 {
     if (t >= 0 && (at < 0 || t < at)) at = t;
   }
   if (at < 0) return 0;
-  const d = at - now;
+  const d = at - now();
   return d < 1 ? 1 : d > 0x7fff_ffff ? 0x7fff_ffff : d;
 }
 
@@ -279,7 +281,6 @@ export function main(): i32 {
     const timeout = nextTimeout();
     const e = recv(ep, <i32>timeout);
     if (e == Err.Timeout) {
-      now += timeout;
       due();
       continue;
     }
@@ -312,7 +313,7 @@ export function main(): i32 {
       stopped(c, true);
     } else if (label == SUPERVISOR_HEARTBEAT) {
       if (c.hbTicks == 0) c.hbTicks = <i64>DEFAULT_HB_MS * ticksPerMs;
-      c.lastBeat = now;
+      c.lastBeat = now();
       setMr(0, Err.Ok);
       reply(msgInfo(0, 1));
     } else {
