@@ -2,7 +2,9 @@
 //
 //  - IPC: a client calls a server in another address space, the server replies and waits
 //    (Sys.Call / Sys.ReplyRecv, one register of payload, badge checked); round trips per second
-//    of host time and user instructions retired per round trip.
+//    of host time and user instructions retired per round trip. Variant `ipc_sc`: the same with
+//    both threads bound to scheduling contexts (10 ms budget per 10 ms period, as the booted
+//    system's components have), which the fast path also serves (docs/KERNEL.md).
 //  - Page faults: a client touches fresh pages; a user-level pager answers each fault with a map
 //    item; host microseconds per fault -> map -> retry.
 //  - IRQ latency: a byte arrives at the UART at a known virtual cycle; the device raises its
@@ -56,7 +58,7 @@ fail:
   ecall
 `;
 
-function ipcOnce(n: number, trace: boolean): { sys: TestSystem; perS: number; insns: number } {
+function ipcOnce(n: number, trace: boolean, sc = false): { sys: TestSystem; perS: number; insns: number; fast: number } {
   const sys = bootSystem();
   sys.kernel.trace.enabled = trace;
   sys.board.run(1000); // the root stops
@@ -68,14 +70,22 @@ function ipcOnce(n: number, trace: boolean): { sys: TestSystem; perS: number; in
   grantCap(sys, client, ep, 1, Rights.Write, 0x77);
   grantCap(sys, client, done, 2);
   rootInvoke(sys, client.threadSlot, Method.ThreadSetRegs, client.symbols.get('_start')!, 0xe000_0000, n);
+  if (sc) {
+    for (const t of [server, client]) {
+      const s = make(sys, ObjType.SchedContext);
+      rootInvoke(sys, s, Method.ScConfigure, 100_000, 100_000); // ticks at 10 MHz: 10 ms / 10 ms
+      rootInvoke(sys, t.threadSlot, Method.ThreadBindSc, s);
+    }
+  }
   rootInvoke(sys, server.threadSlot, Method.ThreadResume);
   rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const f0 = sys.kernel.stats.fastpath;
   const i0 = sys.board.hart.instret;
   const t0 = performance.now();
   sys.board.run(Number.MAX_SAFE_INTEGER);
   const s = (performance.now() - t0) / 1000;
   if (!sys.kernel.debugOut.endsWith('K')) throw new Error('kernel bench: IPC client failed');
-  return { sys, perS: n / s, insns: (sys.board.hart.instret - i0) / n };
+  return { sys, perS: n / s, insns: (sys.board.hart.instret - i0) / n, fast: (sys.kernel.stats.fastpath - f0) / (2 * n) };
 }
 
 function faultOnce(pages: number): number {
@@ -204,6 +214,15 @@ export async function main(argv: string[]): Promise<void> {
     insns = r.insns;
   }
   console.log(`ipc       round trips/s median=${round(median(rt), 0)} runs=[${rt.map((v) => round(v, 0)).join(', ')}] user insns/round trip=${round(insns, 1)}`);
+  ipcOnce(Math.min(n, 200_000), false, true); // warm-up
+  const rtSc: number[] = [];
+  let fastSc = 0;
+  for (let k = 0; k < runs; k++) {
+    const r = ipcOnce(n, false, true);
+    rtSc.push(r.perS);
+    fastSc = r.fast;
+  }
+  console.log(`ipc_sc    round trips/s median=${round(median(rtSc), 0)} runs=[${rtSc.map((v) => round(v, 0)).join(', ')}] (both threads on scheduling contexts) fast-path share=${round(fastSc, 4)}`);
   faultOnce(200);
   const pf: number[] = [];
   for (let k = 0; k < runs; k++) pf.push(faultOnce(500));
@@ -220,6 +239,8 @@ export async function main(argv: string[]): Promise<void> {
     suite: 'kernel',
     ipc_roundtrips_per_s: round(median(rt), 0),
     ipc_insns_per_roundtrip: round(insns, 1),
+    ipc_sc_roundtrips_per_s: round(median(rtSc), 0),
+    ipc_sc_fastpath_share: round(fastSc, 4),
     pagefault_roundtrip_us: round(median(pf), 2),
     irq_latency_vus: round(median(irq), 3),
     runs,

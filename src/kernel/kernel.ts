@@ -12,8 +12,13 @@
 // reply-and-receive that returns to a waiting caller, with a direct switch between the two and
 // no queue or timer work: no allocation, no Map lookup, no closure, a slot index into a
 // pre-decoded capability array. Anything unusual (capabilities or mappings in the message,
-// timeouts, scheduling contexts, other ready threads that would preempt) takes the slow path,
-// which implements the same semantics in full.
+// timeouts, a thread to switch to whose scheduling context is throttled or out of budget, other
+// ready threads that would preempt) takes the slow path, which implements the same semantics in
+// full. Threads with scheduling contexts take it too: each thread runs on its own scheduling
+// context (no donation), so the fast path does what the slow path's makeReady + reschedule do
+// for such a switch: the time up to the switch is charged to the thread that leaves (switchTo ->
+// account), the thread switched to runs on its own budget (armTimer programs its budget end).
+// `KernelOptions.fastpath: false` forces the slow path (the determinism test compares both).
 
 import type { Board } from '../machine/board.ts';
 import type { Hart } from '../machine/hart.ts';
@@ -99,6 +104,8 @@ export interface KernelOptions {
   traceCapacity?: number;
   /** Serve runtime calls of threads without an exception handler (semihosting). */
   semihost?: SemihostHook;
+  /** Take the IPC fast path when it applies (default true); false forces the slow path. */
+  fastpath?: boolean;
 }
 
 export class Kernel {
@@ -115,6 +122,8 @@ export class Kernel {
   debugOut = '';
   /** Semihosting: serves runtime calls of threads without an exception handler, or null. */
   semihost: SemihostHook | null = null;
+  /** IPC fast path on (KernelOptions.fastpath); false: every call takes the slow path. */
+  fastpath = true;
   private readonly stopListeners: ((e: ThreadStopEvent) => void)[] = [];
   /** Receives every Sys.DebugPutc byte as it is written (a front end's console), or null. */
   debugSink: ((byte: number) => void) | null = null;
@@ -130,6 +139,10 @@ export class Kernel {
   private lastAccount = 0;
   /** mtimecmp value last written (ticks), to avoid rewriting it. */
   private armedTick = -1;
+  /** Did the running thread's budget or timeslice end enter the deadline last armed? If not,
+   * and the thread a fast-path IPC switches to has no budget, re-arming would compute the same
+   * deadline (the fast path changes no timeout, replenishment or ready queue), so it skips it. */
+  private armedByCurrent = false;
   private fpOwner: Thread | null = null;
   private hartFrZero = true;
   private nextId = 1;
@@ -146,6 +159,7 @@ export class Kernel {
     this.dramBase = board.dram.base;
     this.trace = new KernelTrace(opts.traceCapacity ?? 65536, board.clock.cpuHz);
     this.semihost = opts.semihost ?? null;
+    this.fastpath = opts.fastpath ?? true;
     const poolPages = opts.poolPages ?? Math.max(256, (board.dram.size / 4096 / 32) | 0);
     const pool = new PagePool(board.dram, board.dram.base, poolPages);
     this.vm = new Vm(board.dram, hart, pool);
@@ -282,9 +296,9 @@ export class Kernel {
       hart.pc = (hart.pc + 4) | 0;
       const n = hart.x[REG_A7];
       if (n === Sys.Call) {
-        if (this.fastCall()) return;
+        if (this.fastpath && this.fastCall()) return;
       } else if (n === Sys.ReplyRecv) {
-        if (this.fastReplyRecv()) return;
+        if (this.fastpath && this.fastReplyRecv()) return;
       }
       this.stats.slowpath++;
       this.syscall(n);
@@ -301,6 +315,19 @@ export class Kernel {
   // IPC fast path
   // ------------------------------------------------------------------------------------------
 
+  /**
+   * May the fast path switch directly to `t` (woken by this IPC)? The slow path would make it
+   * ready (makeReady: throttled instead if its scheduling context waits for replenishment) and
+   * run it (reschedule -> armTimer: its budget end, or at once a timer interrupt that throttles
+   * it when nothing is left). The fast path takes only the first case with budget left, where
+   * the slow path's result is a plain switch plus arming the timer; everything else falls back.
+   * (The caller checks that no ready thread would be picked before `t`.)
+   */
+  private fastRunnable(t: Thread): boolean {
+    const sc = t.sc;
+    return sc === null || sc.budget === 0 || (sc.replenishAt < 0 && sc.remaining > 0);
+  }
+
   /** Call to an endpoint with a receiver waiting: hand over and switch directly. */
   private fastCall(): boolean {
     const s = this.current!;
@@ -314,7 +341,7 @@ export class Kernel {
     if ((info & (MSGINFO_MAP | (MSGINFO_CAPS_MASK << MSGINFO_CAPS_SHIFT))) !== 0) return false;
     const ep = cap.obj as Endpoint;
     const r = ep.recvHead;
-    if (r === null || r.timeoutAt >= 0 || r.replyTo !== null || r.sc !== null || s.sc !== null) return false;
+    if (r === null || r.timeoutAt >= 0 || r.replyTo !== null || !this.fastRunnable(r)) return false;
     if (this.ready.count !== 0 && this.ready.highest() >= r.prio) return false;
     // Commit: dequeue the receiver, hand it the reply right, copy the message.
     const nx = r.qNext;
@@ -326,6 +353,10 @@ export class Kernel {
     s.state = TS_BLOCKED_REPLY;
     s.replyFrom = r;
     s.sendKind = SEND_MSG;
+    s.sendBadge = cap.badge; // the same kernel state as sysSend leaves
+    s.sendRights = cap.rights;
+    s.sendIsCall = true;
+    x[REG_A0] = 0;
     r.replyTo = s;
     let len = info & MSGINFO_LENGTH_MASK;
     if (len > MSG_MAX) len = MSG_MAX;
@@ -341,7 +372,8 @@ export class Kernel {
     this.stats.fastpath++;
     this.board.clock.cycles += K.COST_IPC_FAST + len * K.COST_MR_WORD;
     if (this.trace.enabled) this.trace.record(TraceKind.Ipc, this.board.clock.cycles, s.id, r.id, info);
-    this.switchTo(r);
+    this.switchTo(r); // charges the time so far to s (its own scheduling context)
+    if (this.armedByCurrent || (r.sc !== null && r.sc.budget > 0)) this.armTimer(); // as reschedule would
     return true;
   }
 
@@ -359,10 +391,13 @@ export class Kernel {
     const info = x[REG_A1];
     if ((info & (MSGINFO_MAP | (MSGINFO_CAPS_MASK << MSGINFO_CAPS_SHIFT))) !== 0 || x[REG_A6] !== 0) return false;
     const ep = cap.obj as Endpoint;
-    if (ep.sendHead !== null || s.sc !== null || r.sc !== null) return false;
+    if (ep.sendHead !== null || !this.fastRunnable(s)) return false;
     if (this.ready.count !== 0 && this.ready.highest() >= s.prio) return false;
     r.replyTo = null;
     s.replyFrom = null;
+    r.sendKind = SEND_MSG; // the same kernel state as doReply leaves
+    r.sendBadge = 0;
+    r.sendRights = Rights.Grant;
     let len = info & MSGINFO_LENGTH_MASK;
     if (len > MSG_MAX) len = MSG_MAX;
     const sr = s.regs;
@@ -381,7 +416,8 @@ export class Kernel {
     this.stats.fastpath++;
     this.board.clock.cycles += K.COST_IPC_FAST + len * K.COST_MR_WORD;
     if (this.trace.enabled) this.trace.record(TraceKind.Ipc, this.board.clock.cycles, r.id, s.id, info);
-    this.switchTo(s);
+    this.switchTo(s); // charges the time so far to r (its own scheduling context)
+    if (this.armedByCurrent || (s.sc !== null && s.sc.budget > 0)) this.armTimer(); // as reschedule would
     return true;
   }
 
@@ -580,6 +616,7 @@ export class Kernel {
     if (this.timeoutHead !== null) at = this.timeoutHead.timeoutAt;
     for (const sc of this.throttled) if (sc.replenishAt < at) at = sc.replenishAt;
     const cur = this.current;
+    let byCurrent = false;
     if (cur !== null) {
       const sc = cur.sc;
       if (sc !== null && sc.budget > 0) {
@@ -588,20 +625,30 @@ export class Kernel {
           sc.windowStart = -1;
         }
         at = Math.min(at, now + Math.max(sc.remaining, 1));
+        byCurrent = true;
       }
-      if (this.ready.hasAt(cur.prio)) at = Math.min(at, now + Math.max(cur.sliceLeft, 1));
+      if (this.ready.hasAt(cur.prio)) {
+        at = Math.min(at, now + Math.max(cur.sliceLeft, 1));
+        byCurrent = true;
+      }
     }
+    this.armedByCurrent = byCurrent;
     const cpt = this.board.clock.cyclesPerTick;
     this.setTimerTicks(at === Infinity ? Infinity : Math.ceil(at / cpt));
   }
 
   private setTimerTicks(tick: number): void {
-    if (tick === this.armedTick) return;
+    const prev = this.armedTick;
+    if (tick === prev) return;
     this.armedTick = tick;
     const clint = this.board.clint;
     if (tick === Infinity) {
       clint.write(CLINT_MTIMECMP + 4, 4, -1);
       clint.write(CLINT_MTIMECMP, 4, -1);
+    } else if (prev >= 0 && prev !== Infinity && Math.floor(prev / 0x1_0000_0000) === Math.floor(tick / 0x1_0000_0000)) {
+      // Same high word as the value armed now: one write sets the whole comparator (no
+      // intermediate value). The IPC fast path re-arms the budget end on every switch.
+      clint.write(CLINT_MTIMECMP, 4, tick >>> 0);
     } else {
       clint.write(CLINT_MTIMECMP + 4, 4, -1); // no spurious match while the halves change
       clint.write(CLINT_MTIMECMP, 4, tick >>> 0);
