@@ -119,3 +119,40 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(sup(s + SupClient.EntryPc), 0xc000_0004);
   assert.equal(sup(s + SupClient.MaxRestarts), 3);
 });
+
+test('the virtio-blk driver of manifests/storage.json gets its start information: its slots, one whole-disk device per client badge', async () => {
+  const io = await import('../../user/lib/io-proto.ts');
+  const sm = parseManifest(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8'), { baseDir: ROOT, checkImages: false });
+  const ims = sm.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 10_000 + i, entry: 0xc000_0000 + i });
+  const p = encodeBootPlan(sm, ims);
+  const v = new DataView(p.bytes.buffer);
+  const word = (k: number): number => v.getUint32(k * 4, true);
+  const di = sm.components.findIndex((c) => c.name === 'blk');
+  const si = word(word(PlanHdr.ComponentTable) + di * PlanComp.Words + PlanComp.StartInfoObj);
+  assert.notEqual(si, PLAN_NONE);
+  const at = word(word(PlanHdr.ObjectTable) + si * PlanObj.Words + PlanObj.P0);
+  const cfg = (k: number): number => word(at + k);
+  assert.equal(cfg(io.CFG_MAGIC), io.CFG_MAGIC_BLK);
+  assert.equal(cfg(io.CFG_ENDPOINT), p.slotOf('blk', 'Endpoint', 'svc:blk'));
+  assert.equal(cfg(io.CFG_MMIO), p.slotOf('blk', 'IoMem', '0x10001000'));
+  assert.equal(cfg(io.CFG_IRQ), p.slotOf('blk', 'IrqHandler', '1'));
+  assert.equal(cfg(io.CFG_IRQ_NTFN), p.slotOf('blk', 'Notification', 'irq:blk'));
+  assert.equal(cfg(io.CFG_DMA), p.slotOf('blk', 'DmaWindow', '0'));
+  assert.equal(cfg(io.CFG_PRIV_FRAME), p.slotOf('blk', 'Frame', '0x87000000'));
+  const k = sm.components.findIndex((c) => c.name === 'storage') + 1;
+  assert.equal(cfg(io.CFG_NCLIENTS), k);
+  for (let c = 1; c <= io.MAX_CLIENTS; c++) {
+    const e = io.CFG_CLIENTS + (c - 1) * io.CLIENT_WORDS;
+    if (c !== k) { assert.equal(cfg(e + io.CL_FLAGS), 0); continue; }
+    assert.equal(cfg(e + io.CL_FLAGS), io.CLF_PRESENT | io.CLF_WRITE);
+    assert.equal(cfg(e + io.CL_BASE), 0);
+    assert.equal(cfg(e + io.CL_SECTORS), io.BLK_WHOLE_DISK);
+    assert.equal(cfg(e + io.CL_DATA_FRAME), 0); // connects at run time
+  }
+  // A client whose badge is not a driver client number (1..7) is refused.
+  const j = JSON.parse(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8')) as { components: unknown[] };
+  const st = j.components.splice(j.components.findIndex((c) => (c as { name: string }).name === 'storage'), 1)[0];
+  j.components.push(st);
+  const late = parseManifest(JSON.stringify(j), { baseDir: ROOT, checkImages: false });
+  assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 9.*1\.\.7/);
+});

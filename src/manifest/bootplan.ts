@@ -14,6 +14,11 @@ import { STACK_TOP } from '../abi/layout.ts';
 import { DEFAULT_TIMER_HZ } from '../machine/clock.ts';
 import { expectedCapabilities, badgeOf, type CapLine } from './caps.ts';
 import { startOrder } from './rules.ts';
+import {
+  CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA, CFG_PRIV_FRAME, CFG_NCLIENTS, CFG_MMIO,
+  CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, CL_BASE, CL_SECTORS, CLF_PRESENT, CLF_WRITE, MAX_CLIENTS, PRIV_PAGES,
+  BLK_WHOLE_DISK,
+} from '../../user/lib/io-proto.ts';
 import type { Component, Manifest } from './types.ts';
 
 /** What the encoder needs to know of a component's image (its boot module). */
@@ -196,7 +201,9 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   const mmStackPages = opts.memoryManagerStackPages ?? 64;
   const isEager = (c: Component): boolean => c.role === 'memory-manager' || (c.role !== 'root' && eagerAll);
   const stackOf = (c: Component): number => c.role === 'memory-manager' ? mmStackPages : isEager(c) ? stackPages : 0;
-  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor';
+  const blkDevice = (c: Component) => c.role === 'task' && c.provides.length > 0
+    ? c.devices.find((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0) : undefined;
+  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor' || blkDevice(c) !== undefined;
   const blobs: number[][] = [];
   const startObj = new Map<number, number>();
   const header = (c: Component, i: number, endpoint: number): number[] => {
@@ -220,6 +227,42 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       if (e.length !== words) throw new Error('boot plan: start-info entry of the wrong size');
       page.push(...e);
     }
+  };
+  /** The virtio-blk driver's start information (user/lib/io-proto.ts CFG_*, docs/DRIVERS.md
+   *  "Started from a manifest"): the slots of its register page, IRQ, IRQ notification, DMA
+   *  window and private frame (its first DMA window), its service endpoint (the first service it
+   *  provides); one virtual block device per component that uses the service, numbered by that
+   *  component's badge, the whole disk read-write, connecting at run time (no data frame). */
+  const blkDriverPage = (c: Component): number[] => {
+    const d = blkDevice(c);
+    if (c.role === 'root' || d === undefined || d.kind !== 'virtio') throw new BootPlanError('unreachable');
+    const hex = (pa: number): string => `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
+    const w = d.dma[0];
+    if (w.pages < PRIV_PAGES) throw new BootPlanError(`boot plan: "${c.name}": the blk driver's first DMA window needs at least ${PRIV_PAGES} pages`);
+    const irqAt = c.irqs.indexOf(d.irq);
+    if (irqAt < 0) throw new BootPlanError(`boot plan: "${c.name}": the blk driver needs IRQ ${d.irq} of virtio slot ${d.slot}`);
+    const svc = c.provides[0].name;
+    const page = new Array<number>(CFG_CLIENTS + MAX_CLIENTS * CLIENT_WORDS).fill(0);
+    page[CFG_MAGIC] = CFG_MAGIC_BLK;
+    page[CFG_ENDPOINT] = slotOf(c.name, 'Endpoint', `svc:${svc}`);
+    page[CFG_IRQ] = slotOf(c.name, 'IrqHandler', String(d.irq));
+    page[CFG_IRQ_NTFN] = slotOf(c.name, 'Notification', `irq:${c.name}`);
+    page[CFG_DMA] = slotOf(c.name, 'DmaWindow', String(d.slot));
+    page[CFG_PRIV_FRAME] = slotOf(c.name, 'Frame', hex(w.base));
+    page[CFG_MMIO] = slotOf(c.name, 'IoMem', hex(d.regs));
+    let n = 0;
+    comps.forEach((o, oi) => {
+      if (o.role === 'root' || !o.uses.includes(svc)) return;
+      const k = badgeOf(oi);
+      if (k > MAX_CLIENTS) throw new BootPlanError(`boot plan: "${o.name}" uses ${svc} with badge ${k}, but the blk driver numbers its clients 1..${MAX_CLIENTS} by badge (move it up the manifest)`);
+      const at = CFG_CLIENTS + (k - 1) * CLIENT_WORDS;
+      page[at + CL_FLAGS] = CLF_PRESENT | CLF_WRITE;
+      page[at + CL_BASE] = 0;
+      page[at + CL_SECTORS] = BLK_WHOLE_DISK;
+      n = Math.max(n, k);
+    });
+    page[CFG_NCLIENTS] = n;
+    return page;
   };
   comps.forEach((c, i) => {
     if (!hasStartInfo(c)) return;
@@ -263,6 +306,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       });
       table(page, 1, allow, NamesAllow.Words);
       table(page, 2, services.map((s) => [s.provider, ...nameWords(s.name)]), NamesService.Words);
+    } else if (c.role === 'task') {
+      page = blkDriverPage(c);
     } else {
       page = header(c, i, slotOf(c.name, 'Endpoint', 'faults'));
       const entries: number[][] = [];

@@ -42,6 +42,13 @@ const W = Rights.Write;
 const X = Rights.Exec;
 const G = Rights.Grant;
 
+/** A client's rights on the endpoint of service `s`: W, and G when the service takes
+ *  capabilities with its calls (`grant`, e.g. a block driver's run-time connect). */
+export function serviceRights(m: Manifest, s: string): number {
+  const svc = m.components.flatMap((c) => (c.role === 'root' ? [] : c.provides)).find((p) => p.name === s);
+  return svc?.grant === true ? W | G : W;
+}
+
 /** The badge of the component at manifest position `index`. */
 export function badgeOf(index: number): number {
   return index + 1;
@@ -102,7 +109,7 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
     if (c.role === 'name-service') {
       add('cspace', 'Endpoint', NAMES_ENDPOINT, R, 0, 'receives the lookups of every component that uses a service');
       for (const { c: o, badge: ob } of built) {
-        for (const s of o.uses) add('cspace', 'Endpoint', `svc:${s}`, W, ob, `handed to ${o.name} when it looks up ${s}`);
+        for (const s of o.uses) add('cspace', 'Endpoint', `svc:${s}`, serviceRights(m, s), ob, `handed to ${o.name} when it looks up ${s}`);
       }
     }
     if (c.role === 'supervisor') {

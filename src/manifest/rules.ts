@@ -36,7 +36,7 @@ interface RawComponent {
   memoryPages: number;
   devices?: RawDevice[];
   irqs?: number[];
-  provides?: { name: string; description?: string; clients?: string[] }[];
+  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean }[];
   uses?: string[];
   startAfter?: string[];
   restart?: RestartPolicy;
@@ -97,7 +97,7 @@ function buildComponent(rc: RawComponent, at: Path, opts: RuleOptions, f: RuleFa
     devices: (rc.devices ?? []).map((d, j) => buildDevice(d, [...at, 'devices', j], f)),
     irqs: rc.irqs ?? [],
     provides: (rc.provides ?? []).map((s): Service => ({
-      name: s.name, description: s.description ?? null, clients: s.clients ?? 'any',
+      name: s.name, description: s.description ?? null, clients: s.clients ?? 'any', grant: s.grant ?? false,
     })),
     uses: rc.uses ?? [],
     startAfter: rc.startAfter ?? [],

@@ -282,6 +282,10 @@ export const MANIFEST_SCHEMA: Schema = {
           type: 'array', minItems: 1, items: { $ref: '#/$defs/name' },
           description: 'The only components that may use the service. Without it, any component may.',
         },
+        grant: {
+          type: 'boolean', default: false,
+          description: 'Clients may pass capabilities with their calls (their endpoint capability has Grant), e.g. the frames a block driver connects them with. Default false.',
+        },
       },
       required: ['name'],
       additionalProperties: false,

@@ -126,6 +126,8 @@ export interface Service {
   description: string | null;
   /** Who may use it: any component, or only those named. */
   clients: 'any' | readonly string[];
+  /** Clients' endpoint capabilities carry Grant: they may pass capabilities with their calls. */
+  grant: boolean;
 }
 
 export type RestartPolicy = NeverRestart | AlwaysRestart | OnFailureRestart;

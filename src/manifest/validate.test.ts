@@ -70,7 +70,7 @@ test('a valid manifest becomes typed components with defaults filled in', () => 
   const console_ = m.components[4];
   assert.ok(console_.role === 'task');
   assert.deepEqual(console_.devices, [{ kind: 'uart', regs: 0x1000_0000, irq: 10 }]);
-  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any' }]);
+  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false }]);
   assert.deepEqual(console_.restart, ON_FAILURE);
 });
 

@@ -43,6 +43,8 @@ export const MAX_CLIENTS = 7;
 /** CL_FLAGS bits. */
 export const CLF_PRESENT = 1;
 export const CLF_WRITE = 2;
+/** CL_SECTORS: the rest of the disk from CL_BASE (the driver reads the capacity). */
+export const BLK_WHOLE_DISK = 0xffff_ffff;
 /** CFG_FLAGS bits: test variants. */
 export const DRV_F_EVIL_DMA = 1; // program the first data buffer outside every DMA window
 export const DRV_F_VERBOSE = 2;

@@ -25,13 +25,16 @@ import {
   CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, CLF_WRITE, DRV_F_EVIL_DMA,
   DRV_F_VERBOSE, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
   BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_INFO, BLK_KICK, BLK_MAX_SECTORS, BLK_S_OK, BLK_S_IOERR,
-  BLK_S_UNSUPP, BLK_S_DENIED, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
+  BLK_S_UNSUPP, BLK_S_DENIED, BLK_WHOLE_DISK, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
 } from '../../lib/io-proto';
 import {
   ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
 } from '../../lib/ring';
 
-const START: i32 = <i32>START_VA;
+/** Start information: at the start argument (a0) when the root task maps it from the boot plan
+ *  (START_INFO_BASE, src/manifest/bootplan.ts), else at START_VA (tests/io/rig.ts). */
+const START_ARG: i32 = peek(<i32>0xd0000000 + 40); // DATA_BASE + RtData.StartArg
+const START: i32 = START_ARG != 0 ? START_ARG : <i32>START_VA;
 const MMIO: i32 = <i32>MMIO_VA;
 const PRIV: i32 = <i32>PRIV_VA;
 const RINGS: i32 = <i32>RINGS_VA;
@@ -147,8 +150,11 @@ function init(): bool {
     unchecked(clRing[k] = clCfg(k, CL_RING) != 0);
     maxK = k;
   }
-  e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, irqNtfn, 0, 0, 0, 0);
-  if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+  // Started from a boot plan, the root task has bound the IRQ to the notification already.
+  if (START_ARG == 0) {
+    e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, irqNtfn, 0, 0, 0, 0);
+    if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+  }
 
   // virtio 1.2 §3.1.1 driver initialisation.
   if (reg(R_MAGIC) != 0x74726976 || reg(R_VERSION) != 2 || reg(R_DEVICE_ID) != 2) { fail('no virtio-blk device'); return false; }
@@ -203,6 +209,7 @@ function init(): bool {
   capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
   for (let k = 1; k <= maxK; k++) {
     if (clFlags[k] == 0) continue;
+    if (clSectors[k] == <u32>BLK_WHOLE_DISK) unchecked(clSectors[k] = clBase[k] < capacity ? capacity - clBase[k] : 0);
     if (clSectors[k] > capacity || unchecked(clBase[k]) > capacity - unchecked(clSectors[k])) {
       fail('client ' + k.toString() + ': virtual device beyond the disk');
       unchecked(clFlags[k] = 0);
@@ -375,10 +382,11 @@ function identify(s: i32): i32 {
 /** BLK_OP_CONNECT from client k with `n` capabilities at DRV_STAGE_SLOT: data frame,
  *  notification, ring frame (optional). Checks them, keeps them, opens DMA window k. */
 function connect(k: i32, n: i32): i32 {
-  if (k < 1 || k > MAX_CLIENTS || !unconnected[k] || n < 2) return BLK_S_DENIED;
+  if (k < 1 || k > MAX_CLIENTS || !unconnected[k] || n < 1) return BLK_S_DENIED;
   const st = DRV_STAGE_SLOT;
   if (identify(st) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
-  if (identify(st + 1) != OBJ_NOTIFICATION || (res(2) & RIGHT_WRITE) == 0) return BLK_S_DENIED;
+  // A synchronous client may send its data frame alone (no notification: nothing to signal).
+  if (n >= 2 && (identify(st + 1) != OBJ_NOTIFICATION || (res(2) & RIGHT_WRITE) == 0)) return BLK_S_DENIED;
   if (n == 3) {
     if (identify(st + 2) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
     sysInvoke(st + 2, M_FRAME_INFO, 0, 0, 0, 0, 0);
@@ -392,7 +400,7 @@ function connect(k: i32, n: i32): i32 {
   sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
   unchecked(clDataPa[k] = res(1));
   unchecked(clDataBytes[k] = <u32>res(2) * 4096);
-  unchecked(clNtfn[k] = base + 1);
+  unchecked(clNtfn[k] = n >= 2 ? base + 1 : 0);
   if (n == 3) {
     if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, RINGS + k * 4096, 3, 0, 0) != 0) return BLK_S_DENIED;
     reqCons[k] = 0;
