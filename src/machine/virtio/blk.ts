@@ -31,7 +31,7 @@
 import { DmaFault } from '../dma.ts';
 import type { BlockBackend } from './blk-backend.ts';
 import type { VirtioDevice, VirtioHost } from './mmio.ts';
-import { gather, scatter, type DescriptorChain } from './virtqueue.ts';
+import { gatherInto, scatter, type DescriptorChain } from './virtqueue.ts';
 
 export const VIRTIO_ID_BLOCK = 2;
 
@@ -53,6 +53,10 @@ export const VIRTIO_BLK_S_UNSUPP = 2;
 export const VIRTIO_BLK_SECTOR = 512;
 export const VIRTIO_BLK_ID_BYTES = 20;
 const HEADER_BYTES = 16;
+/** Largest transfer served through the device's reusable scratch buffer; larger ones (rare:
+ * the drivers here move 4 KiB) get a buffer of their own, so that one huge request does not
+ * pin its size for the device's life. */
+const SCRATCH_MAX = 64 << 10;
 
 export interface BlkTiming {
   /** Fixed cost of every request, in cycles. */
@@ -89,6 +93,12 @@ export class VirtioBlk implements VirtioDevice {
   private busy = false;
   private readonly idBytes = new Uint8Array(VIRTIO_BLK_ID_BYTES);
   private readonly capacity: number;
+  /** Request header, read anew for every request. */
+  private readonly hdr = new Uint8Array(HEADER_BYTES);
+  /** Data staging between guest memory and the backend (no allocation per request). */
+  private scratch = new Uint8Array(4096);
+  /** Bytes the last execute() wrote before the status byte. */
+  private written = 0;
 
   constructor(
     readonly backend: BlockBackend,
@@ -173,7 +183,9 @@ export class VirtioBlk implements VirtioDevice {
     let status: number;
     let written = 0;
     try {
-      [status, written] = this.execute(chain);
+      this.written = 0;
+      status = this.execute(chain);
+      written = this.written;
     } catch (e) {
       if (!(e instanceof DmaFault)) throw e;
       this.lastIoError = e.message;
@@ -187,51 +199,73 @@ export class VirtioBlk implements VirtioDevice {
     host.usedBuffers(0);
   }
 
-  /** [status, bytes written before the status byte]. DmaFault on a data buffer propagates. */
-  private execute(chain: DescriptorChain): [number, number] {
+  /** The status; sets `written` (bytes written before the status byte). DmaFault on a data
+   * buffer propagates. */
+  private execute(chain: DescriptorChain): number {
     const dma = this.host!.dma;
     if (chain.readableLength < HEADER_BYTES) return this.ioerr('request header shorter than 16 bytes');
-    const hdr = new DataView(gather(dma, chain.readable, 0, HEADER_BYTES).buffer);
-    const type = hdr.getUint32(0, true);
-    const sector = hdr.getUint32(8, true) + hdr.getUint32(12, true) * 0x1_0000_0000;
+    const h = this.hdr;
+    gatherInto(dma, chain.readable, 0, h);
+    const type = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+    const sector = ((h[8] | (h[9] << 8) | (h[10] << 16) | (h[11] << 24)) >>> 0) +
+      ((h[12] | (h[13] << 8) | (h[14] << 16) | (h[15] << 24)) >>> 0) * 0x1_0000_0000;
     const dataIn = chain.writableLength - 1; // bytes before the status byte
     switch (type) {
       case VIRTIO_BLK_T_IN: {
         const range = this.checkRange(sector, dataIn);
         if (range !== null) return this.ioerr(range);
-        const buf = new Uint8Array(dataIn);
-        const err = this.backendOp(() => this.backend.read(sector * VIRTIO_BLK_SECTOR, buf));
-        if (err !== null) return this.ioerr(err);
+        const buf = this.staging(dataIn);
+        try {
+          this.backend.read(sector * VIRTIO_BLK_SECTOR, buf);
+        } catch (e) {
+          return this.ioerr(`backend: ${(e as Error).message}`);
+        }
         scatter(dma, chain.writable, 0, buf);
-        return [VIRTIO_BLK_S_OK, dataIn];
+        this.written = dataIn;
+        return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_OUT: {
         const len = chain.readableLength - HEADER_BYTES;
         if (this.backend.readOnly) return this.ioerr('write to a read-only disk');
         const range = this.checkRange(sector, len);
         if (range !== null) return this.ioerr(range);
-        const data = gather(dma, chain.readable, HEADER_BYTES, len);
+        const data = this.staging(len);
+        gatherInto(dma, chain.readable, HEADER_BYTES, data);
         const writethrough = !this.host!.hasFeature(VIRTIO_BLK_F_FLUSH);
-        const err = this.backendOp(() => {
+        try {
           this.backend.write(sector * VIRTIO_BLK_SECTOR, data);
           if (writethrough) this.backend.flush();
-        });
-        if (err !== null) return this.ioerr(err);
-        return [VIRTIO_BLK_S_OK, 0];
+        } catch (e) {
+          return this.ioerr(`backend: ${(e as Error).message}`);
+        }
+        return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_FLUSH: {
-        const err = this.backendOp(() => this.backend.flush());
-        if (err !== null) return this.ioerr(err);
-        return [VIRTIO_BLK_S_OK, 0];
+        try {
+          this.backend.flush();
+        } catch (e) {
+          return this.ioerr(`backend: ${(e as Error).message}`);
+        }
+        return VIRTIO_BLK_S_OK;
       }
       case VIRTIO_BLK_T_GET_ID: {
         const n = Math.min(VIRTIO_BLK_ID_BYTES, dataIn);
         scatter(dma, chain.writable, 0, this.idBytes.subarray(0, n));
-        return [VIRTIO_BLK_S_OK, n];
+        this.written = n;
+        return VIRTIO_BLK_S_OK;
       }
       default:
-        return [VIRTIO_BLK_S_UNSUPP, 0];
+        return VIRTIO_BLK_S_UNSUPP;
     }
+  }
+
+  /** A buffer of exactly `len` bytes for one transfer: a view of the scratch buffer (grown on
+   * demand up to SCRATCH_MAX), or a fresh buffer beyond that. The backend contract (it moves
+   * the bytes during the call and keeps no reference) makes the reuse safe. */
+  private staging(len: number): Uint8Array {
+    if (len > SCRATCH_MAX) return new Uint8Array(len);
+    if (len > this.scratch.length) this.scratch = new Uint8Array(SCRATCH_MAX);
+    return this.scratch.subarray(0, len);
   }
 
   /** Why [sector, sector + len bytes) is not a valid transfer, or null. */
@@ -243,18 +277,9 @@ export class VirtioBlk implements VirtioDevice {
     return null;
   }
 
-  /** Run a backend call; its error message, or null. */
-  private backendOp(fn: () => void): string | null {
-    try {
-      fn();
-      return null;
-    } catch (e) {
-      return `backend: ${(e as Error).message}`;
-    }
-  }
-
-  private ioerr(reason: string): [number, number] {
+  private ioerr(reason: string): number {
     this.lastIoError = `virtio-blk: ${reason}`;
-    return [VIRTIO_BLK_S_IOERR, 0];
+    this.written = 0;
+    return VIRTIO_BLK_S_IOERR;
   }
 }

@@ -193,6 +193,14 @@ export class Virtqueue {
  * DmaFault on a refused segment and RangeError if the segments hold fewer bytes. */
 export function gather(dma: DmaPort, segments: readonly Segment[], offset: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
+  gatherInto(dma, segments, offset, out);
+  return out;
+}
+
+/** `gather` into a buffer the caller owns (a device's reusable scratch buffer): fills all of
+ * `out`. Throws as `gather` does; on a throw `out` holds what was copied before the failure. */
+export function gatherInto(dma: DmaPort, segments: readonly Segment[], offset: number, out: Uint8Array): void {
+  const len = out.length;
   let done = 0;
   let skip = offset;
   for (const s of segments) {
@@ -204,7 +212,6 @@ export function gather(dma: DmaPort, segments: readonly Segment[], offset: numbe
     skip = 0;
   }
   if (done !== len) throw new RangeError(`virtqueue gather: segments hold ${done} of ${len} bytes`);
-  return out;
 }
 
 /** Copy `data` into the segments (a chain's writable part) starting `offset` bytes in. Segments
