@@ -196,10 +196,14 @@ function init(): bool {
     poke(t + 4, 0);
     poke(t + 8, 16);
     poke(t + 12, D_NEXT | (1 << 16));
+    poke(t + 20, 0); // data buffer address, high word (DRAM is below 4 GiB)
     poke(t + 32, privPa + PRIV_STATUS + 4 * i);
     poke(t + 36, 0);
     poke(t + 40, 1);
     poke(t + 44, D_WRITE);
+    // Header words that never change: reserved, and the sector's high word (disks below 2 TiB).
+    poke(PRIV + PRIV_HDR + 16 * i + 4, 0);
+    poke(PRIV + PRIV_HDR + 16 * i + 12, 0);
     unchecked(freeSlots[i] = VQ_SIZE - 1 - i);
   }
   freeCount = VQ_SIZE;
@@ -233,7 +237,8 @@ function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
   return BLK_S_OK;
 }
 
-/** Put a checked request on the virtqueue (not yet notified). */
+/** Put a checked request on the virtqueue (not yet published: runBatch publishes the batch's
+ *  available index once, then notifies). */
 function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
   const slot = unchecked(freeSlots[--freeCount]);
   unchecked(slotOwner[slot] = owner);
@@ -258,15 +263,11 @@ function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, o
     }
     poke(t + 12, D_NEXT | (1 << 16));
     poke(t + 16, pa);
-    poke(t + 20, 0);
     poke(t + 24, <i32>(count * 512));
     poke(t + 28, D_NEXT | (op == BLK_OP_READ ? D_WRITE : 0) | (2 << 16));
   }
-  poke(h + 4, 0);
-  poke(h + 12, 0);
   poke16(PRIV + PRIV_AVAIL + 4 + 2 * (availIdx & (VQ_SIZE - 1)), slot);
   availIdx = (availIdx + 1) & 0xffff;
-  poke(PRIV + PRIV_AVAIL, availIdx << 16); // flags 0, idx
   inflight++;
 }
 
@@ -318,6 +319,7 @@ function harvest(): void {
 
 /** Notify the device, then wait (interrupts) until nothing is in flight. */
 function runBatch(): void {
+  poke(PRIV + PRIV_AVAIL, availIdx << 16); // flags 0, idx: the whole batch at once
   setReg(R_QUEUE_NOTIFY, 0);
   while (inflight > 0) {
     harvest();
@@ -353,22 +355,39 @@ function pollRings(): i32 {
     let take = n;
     const share = VQ_SIZE / 2;
     if (take > share) take = share;
+    // What check() looks up about client k is the driver's own (never on the shared page):
+    // read it once per batch. Every request's own fields are still checked one by one.
+    const sectors = unchecked(clSectors[k]);
+    const dataBytes = unchecked(clDataBytes[k]);
+    const canWrite = (unchecked(clFlags[k]) & CLF_WRITE) != 0;
+    let cons = unchecked(reqCons[k]);
     for (let i = 0; i < take; i++) {
       if (freeCount == 0) break;
       // Copy the request out of the shared page once, then check the copy.
-      const e = ringEntry(ring, unchecked(reqCons[k]));
+      const e = ringEntry(ring, cons);
       const id = peek(e + REQ_ID);
       const opw = peek(e + REQ_OP);
       const sector = <u32>peek(e + REQ_SECTOR);
       const offset = <u32>peek(e + REQ_OFFSET);
-      unchecked(reqCons[k] = unchecked(reqCons[k]) + 1);
+      cons++;
       const op = opw & 0xff;
       const count = <u32>((opw >> 8) & 0xff);
-      const st = check(k, op, sector, count, offset);
+      // check() for a connected ring client (k valid, flags set), its values hoisted above.
+      let st = BLK_S_OK;
+      if (op == BLK_OP_READ || (op == BLK_OP_WRITE && canWrite)) {
+        if (dataBytes == 0 || count == 0 || count > <u32>BLK_MAX_SECTORS || count > sectors || sector > sectors - count) st = BLK_S_DENIED;
+        else {
+          const bytes = count * 512;
+          if ((offset & 511) != 0 || bytes > dataBytes || offset > dataBytes - bytes) st = BLK_S_DENIED;
+        }
+      } else {
+        st = check(k, op, sector, count, offset);
+      }
       if (st != BLK_S_OK) { respond(k, id, op, st); continue; }
       submit(k, id, k, op, sector, count, offset);
       submitted++;
     }
+    unchecked(reqCons[k] = cons);
   }
   return submitted;
 }
