@@ -1,6 +1,7 @@
 // `l4ts boot`: the default system end to end — images built (cached in build/boot-cache), the
 // root task interprets the boot plan, hello prints through the console driver, and the live
-// capability distribution equals the one the manifest implies. While a system component of the
+// capability distribution equals the one the manifest implies: at boot (the root task's grants)
+// and after the system settles (plus what the manifest permits to arise: lookups, quota frames). While a system component of the
 // default manifest has no source yet, a stand-in (user/tests/boot/stub.ts) takes its place.
 
 import { test } from 'node:test';
@@ -10,9 +11,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
-import { expectedCapabilities, formatCaps } from '../manifest/caps.ts';
+import { expectedCapabilities, formatCaps, settledCapabilities } from '../manifest/caps.ts';
+import type { Manifest } from '../manifest/types.ts';
+import { capDerive } from '../kernel/cspace.ts';
+import type { Cap } from '../kernel/objects/cap.ts';
+import type { Task } from '../kernel/objects/task.ts';
 import { debugNameOf } from '../kernel/debug.ts';
-import { buildImages, bootSystem, runUntilRootDone, liveCaps, loadManifest, manifestBaseDir, DEFAULT_MANIFEST, PROJECT_ROOT } from './boot.ts';
+import { buildImages, bootSystem, runUntilRootDone, runUntilSettled, liveCaps, checkLiveCaps, observedCaps, loadManifest, manifestBaseDir, DEFAULT_MANIFEST, PROJECT_ROOT, type BootedSystem } from './boot.ts';
 
 const STUB = 'user/tests/boot/stub.ts';
 
@@ -46,24 +51,118 @@ test('boot: the default system builds, hello prints through the console driver, 
     assert.equal(liveCaps(sys), formatCaps(expectedCapabilities(m)));
     assert.ok(rootInsns < 5_000_000, `root task took ${rootInsns} instructions`);
 
-    // Then the system runs: hello's line comes out of the UART, written by the console driver.
-    sys.board.run(200_000_000);
+    // Then the system runs and settles (idles once hello has exited): hello's line comes out of
+    // the UART, written by the console driver.
+    assert.equal(runUntilSettled(sys, 200_000_000), 'idle', diag.join(''));
     const hello = m.components.find((c) => c.name === 'hello')!;
     const consoleC = m.components.find((c) => c.name === 'console')!;
     if (!stubbed.includes(hello.image.path) && !stubbed.includes(consoleC.image.path)) {
       assert.match(uart, /\[hello\] Hello, world!/, `eager ${eager}: UART: ${uart}\ndiagnostics: ${diag.join('')}`);
     }
     assert.doesNotMatch(diag.join(''), /killed:|abort:/, diag.join(''));
+
+    // The settled distribution is exactly what the manifest grants and permits.
+    const printed = liveCaps(sys);
+    assert.equal(printed, formatCaps(settledCapabilities(m, observedCaps(sys))), `eager ${eager}`);
+    const check = checkLiveCaps(sys);
+    assert.deepEqual([check.unexplained, check.missing], [[], []]);
+    if (stubbed.length === 0) assertDefaultSettled(m, printed);
   }
 });
 
-test('boot --caps: the command prints the distribution of the manifest, read from the kernel', { skip: defaultSystem().stubbed.length > 0 ? 'a component of the default manifest has no source yet' : false }, async () => {
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-    execFile(process.execPath, [join(PROJECT_ROOT, 'bin', 'l4ts.js'), 'boot', '--caps'], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => res({ code: err === null ? 0 : (err as { code?: number }).code ?? 1, stdout, stderr }));
+/** What the default system holds once settled beyond the root task's grants: hello's copy of
+ *  the console endpoint (its lookup), and the frames the memory manager retyped from each quota
+ *  (at most the quota, RWX, in the memory manager's capability space). */
+function assertDefaultSettled(m: Manifest, printed: string): void {
+  const boot = new Set(formatCaps(expectedCapabilities(m)).trimEnd().split('\n'));
+  const lines = printed.trimEnd().split('\n');
+  for (const l of boot) assert.ok(lines.includes(l), `missing ${l}`);
+  const extra = lines.filter((l) => !boot.has(l));
+  const lookup = 'hello cspace Endpoint(svc:console) W badge=6';
+  assert.ok(extra.includes(lookup), extra.join('\n'));
+  for (const l of extra) {
+    if (l === lookup) continue;
+    const q = /^memory cspace Frame\(quota:(\w+), (\d+) pages\) RWX$/.exec(l);
+    assert.ok(q !== null, `unexpected ${l}`);
+    const c = m.components.find((x) => x.name === q[1]);
+    assert.ok(c !== undefined && c.role !== 'root' && Number(q[2]) > 0 && Number(q[2]) <= c.memoryPages, l);
+  }
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [join(PROJECT_ROOT, 'bin', 'l4ts.js'), ...args], { maxBuffer: 1 << 24 }, (err, stdout, stderr) => res({ code: err === null ? 0 : (err as { code?: number }).code ?? 1, stdout, stderr }));
   });
+}
+
+const needsSources = { skip: defaultSystem().stubbed.length > 0 ? 'a component of the default manifest has no source yet' : false };
+
+test('boot --caps: the command prints the settled distribution, read from the kernel and explained by the manifest; --caps=boot the root task\'s grants', needsSources, async () => {
+  const m = loadManifest(DEFAULT_MANIFEST);
+  const r = await runCli(['boot', '--caps']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, formatCaps(expectedCapabilities(loadManifest(DEFAULT_MANIFEST))));
+  assert.doesNotMatch(r.stderr, /caps: (unexplained|missing)/);
+  assertDefaultSettled(m, r.stdout);
   assert.match(r.stderr, /l4ts: exit=0 insns=\d+/);
+  const b = await runCli(['boot', '--caps=boot']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(b.stdout, formatCaps(expectedCapabilities(m)));
+});
+
+function taskOf(sys: BootedSystem, name: string): Task {
+  const t = [...sys.kernel.tasks].find((x) => debugNameOf(x) === name);
+  assert.ok(t !== undefined, name);
+  return t;
+}
+
+function slotWhere(t: Task, f: (c: Cap) => boolean): number {
+  return t.cspace.findIndex((c) => c !== null && f(c));
+}
+
+function freeSlot(t: Task): number {
+  for (let s = t.cspace.length - 1; s > 0; s--) if (t.cspace[s] === null) return s;
+  throw new Error('no free slot');
+}
+
+test('boot --caps: capabilities the manifest does not explain are reported (injected after settling)', needsSources, async () => {
+  const m = loadManifest(DEFAULT_MANIFEST);
+  const sys = bootSystem(m, await buildImages(m));
+  assert.ok(runUntilRootDone(sys, 50_000_000));
+  assert.equal(runUntilSettled(sys, 200_000_000), 'idle');
+  assert.deepEqual(checkLiveCaps(sys).unexplained, []);
+  const k = sys.kernel;
+  const memory = taskOf(sys, 'memory');
+  const names = taskOf(sys, 'names');
+  const supervisor = taskOf(sys, 'supervisor');
+  const hello = taskOf(sys, 'hello');
+  const consoleTask = taskOf(sys, 'console');
+  const all = 0xf;
+
+  // A frame the memory manager retyped from hello's quota.
+  const helloFrame = slotWhere(memory, (c) => c.obj.kind === 'frame' && c.obj.untyped !== null && debugNameOf(c.obj.untyped) === 'hello');
+  assert.ok(helloFrame > 0);
+  const pages = (memory.cspace[helloFrame]!.obj as { pages: number }).pages;
+
+  // Permitted: hello gets a copy of its own memory (as shareAlloc gives) and passes it on.
+  const h = freeSlot(hello);
+  assert.equal(capDerive(k, memory, helloFrame, hello, h, all, null), 0);
+  assert.equal(capDerive(k, hello, h, consoleTask, freeSlot(consoleTask), all, null), 0);
+  let check = checkLiveCaps(sys);
+  assert.deepEqual([check.unexplained, check.missing], [[], []]);
+  assert.match(liveCaps(sys), new RegExp(`^console cspace Frame\\(quota:hello, ${pages} pages\\) RWX$`, 'm'));
+
+  // Not permitted: the memory manager hands hello's memory to the supervisor, and the
+  // supervisor holds a service endpoint it may not look up (a copy of the name service's).
+  assert.equal(capDerive(k, memory, helloFrame, supervisor, freeSlot(supervisor), all, null), 0);
+  const svc = slotWhere(names, (c) => debugNameOf(c.obj) === 'svc:console');
+  assert.equal(capDerive(k, names, svc, supervisor, freeSlot(supervisor), all, null), 0);
+  check = checkLiveCaps(sys);
+  assert.deepEqual(check.unexplained, [
+    'supervisor cspace Endpoint(svc:console) W badge=6',
+    `supervisor cspace Frame(quota:hello, ${pages} pages) RWX`,
+  ]);
+  assert.deepEqual(check.missing, []);
+  assert.notEqual(liveCaps(sys), formatCaps(settledCapabilities(m, observedCaps(sys))));
 });
 
 test('boot: an invalid manifest is refused before boot, naming the field', async () => {

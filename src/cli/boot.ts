@@ -1,4 +1,4 @@
-// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--eager] [--base DIR]`
+// `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps[=boot]] [--max-insns N] [--eager] [--base DIR]`
 // (and `npm start`):
 // validate the manifest, build the component images (AssemblyScript -> ELF, cached by source
 // hash under build/boot-cache/), encode the boot plan, boot the kernel with the root task and
@@ -6,10 +6,16 @@
 // debug console (Sys.DebugPutc) and the runtime calls of threads without an exception handler
 // (semihosting: console.log, abort, exit) go to stderr, prefixed with the component's name.
 //
-// --caps: run only until the root task has finished building the system (it waits on its last
-// notification), then print the live capability distribution from the kernel's state
-// (src/kernel/debug.ts capDistribution) in formatCapLine form, sorted — what
-// `formatCaps(expectedCapabilities(manifest))` says it must be.
+// --caps: boot, let the system settle (run until every thread waits for something nothing
+// will raise — the default system idles once hello has exited — or until --max-insns, by
+// default 200 M instructions), then print the live capability distribution from the kernel's
+// state (src/kernel/debug.ts capDistribution) in formatCapLine form, sorted, frames retyped
+// from a component's quota merged per holder (`Frame(quota:C, <n> pages)`). It is checked
+// against what the manifest grants and permits to arise at run time (src/manifest/caps.ts
+// checkCapabilities): every line the manifest does not explain, and every grant missing, is
+// reported on stderr (`l4ts: caps: unexplained: <line>`), and the exit code is then 1.
+// --caps=boot prints instead the distribution the root task handed out, the moment it has
+// finished building the system (before any component runs): formatCaps(expectedCapabilities).
 //
 // Image paths in the manifest are relative to --base DIR, by default the project root for a
 // manifest in a `manifests/` directory and the manifest's own directory otherwise.
@@ -39,7 +45,7 @@ import { capDistribution, debugNameOf } from '../kernel/debug.ts';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { encodeBootPlan, BootPlanError, type BootPlanOptions } from '../manifest/bootplan.ts';
-import { formatCaps, type CapLine } from '../manifest/caps.ts';
+import { checkCapabilities, formatCaps, type CapCheck, type ObservedCap } from '../manifest/caps.ts';
 import { serveRuntimeCall, hex, type ProgramMemory } from '../toolchain/wasm2rv/rt-host.ts';
 import { HostConsole } from './host-console.ts';
 import { intOption, parseArgs, UsageError } from './args.ts';
@@ -293,10 +299,34 @@ export function runUntilRootDone(sys: BootedSystem, maxInsns: number): boolean {
   return sys.rootDone();
 }
 
-export function liveCaps(sys: BootedSystem): string {
+/** The live capability distribution as the kernel reports it (the root task left out). */
+export function observedCaps(sys: BootedSystem): ObservedCap[] {
   const root = sys.manifest.components.find((c) => c.role === 'root')?.name ?? 'root';
-  const lines = capDistribution(sys.kernel, (h) => h === root).map((l) => ({ ...l, why: '' }) as unknown as CapLine);
-  return formatCaps(lines);
+  return capDistribution(sys.kernel, (h) => h === root);
+}
+
+/** The live capability distribution, one line per capability, sorted (what --caps prints). */
+export function liveCaps(sys: BootedSystem): string {
+  return formatCaps(checkCapabilities(sys.manifest, observedCaps(sys)).lines);
+}
+
+/** The live distribution checked against what the manifest grants and permits. */
+export function checkLiveCaps(sys: BootedSystem): CapCheck {
+  return checkCapabilities(sys.manifest, observedCaps(sys));
+}
+
+/** Let the system settle: run until it idles (every thread waits for something nothing will
+ *  raise), exits, or `maxInsns` more instructions. Returns how it ended. */
+export function runUntilSettled(sys: BootedSystem, maxInsns: number): 'idle' | 'exit' | 'budget' | 'halted' {
+  const board = sys.board;
+  const end = board.hart.instret + maxInsns;
+  while (board.hart.instret < end) {
+    const r = board.run(Math.min(end - board.hart.instret, 20_000_000));
+    if (r !== null && r.kind === 'idle') return 'idle';
+    if (r !== null && (r.kind === 'exit' || r.kind === 'reset')) return 'exit';
+    if (board.hart.halted) return 'halted';
+  }
+  return 'budget';
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -304,14 +334,27 @@ export function liveCaps(sys: BootedSystem): string {
 // ------------------------------------------------------------------------------------------------
 
 export async function bootCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, {
-    disk: { value: true, repeat: true }, trace: { value: true }, caps: { value: false },
+  // --caps (= --caps=settled) and --caps=boot: the flag parser takes no values for flags.
+  let capsAt: 'settled' | 'boot' | null = null;
+  const rest: string[] = [];
+  for (const a of argv) {
+    const m = /^--caps(?:=(.*))?$/.exec(a);
+    if (m === null) {
+      rest.push(a);
+      continue;
+    }
+    if (capsAt !== null) throw new UsageError('option --caps given twice');
+    if (m[1] !== undefined && m[1] !== 'settled' && m[1] !== 'boot') throw new UsageError(`option --caps: '${m[1]}' is not settled or boot`);
+    capsAt = m[1] === 'boot' ? 'boot' : 'settled';
+  }
+  const args = parseArgs(rest, {
+    disk: { value: true, repeat: true }, trace: { value: true },
     'max-insns': { value: true }, eager: { value: false }, base: { value: true },
   });
   if (args.positionals.length > 1) throw new UsageError('boot takes at most one manifest');
   const path = args.positionals[0] ?? DEFAULT_MANIFEST;
-  const caps = args.options.has('caps');
-  const maxInsns = intOption(args, 'max-insns', caps ? 2_000_000_000 : Number.MAX_SAFE_INTEGER);
+  const caps = capsAt !== null;
+  const maxInsns = intOption(args, 'max-insns', capsAt === 'boot' ? 2_000_000_000 : capsAt === 'settled' ? 200_000_000 : Number.MAX_SAFE_INTEGER);
   const diskPaths = args.options.get('disk') ?? [];
   const virtioKinds: ('blk' | 'net' | null)[] = Array.from({ length: 8 }, (_, i) => (i < diskPaths.length ? 'blk' : null));
 
@@ -367,8 +410,16 @@ export async function bootCommand(argv: string[]): Promise<number> {
     if (!runUntilRootDone(sys, maxInsns)) {
       process.stderr.write(`l4ts: the root task did not finish building the system (${sys.kernel.lastKill || 'budget'})\n`);
       code = 1;
-    } else {
+    } else if (capsAt === 'boot') {
       process.stdout.write(liveCaps(sys));
+    } else {
+      const how = runUntilSettled(sys, maxInsns - sys.board.hart.instret);
+      if (how === 'budget') process.stderr.write(`l4ts: caps: the system did not idle within --max-insns ${maxInsns}; the distribution is that of the last instruction\n`);
+      const check = checkLiveCaps(sys);
+      process.stdout.write(formatCaps(check.lines));
+      for (const l of check.unexplained) process.stderr.write(`l4ts: caps: unexplained: ${l}\n`);
+      for (const l of check.missing) process.stderr.write(`l4ts: caps: missing: ${l}\n`);
+      if (check.unexplained.length > 0 || check.missing.length > 0) code = 1;
     }
   } else {
     code = await runInteractive(sys, maxInsns);

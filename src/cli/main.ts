@@ -13,10 +13,12 @@ const USAGE = `usage: l4ts <command> [options]
 commands:
   start
       boot the default system (what \`npm start\` runs)
-  boot [manifest] [--disk FILE] [--trace FILE] [--caps] [--max-insns N] [--eager] [--base DIR]
+  boot [manifest] [--disk FILE] [--trace FILE] [--caps[=boot]] [--max-insns N] [--eager] [--base DIR]
       validate the manifest (default manifests/default.json), build its images (cached in
       build/boot-cache), boot the kernel with the root task and run; the UART is the terminal.
-      --caps prints the capability distribution the root task handed out, from the kernel.
+      --caps lets the system settle (idle, or --max-insns, default 200M) and prints its capability
+      distribution from the kernel, checked against the manifest (unexplained lines: exit 1);
+      --caps=boot prints what the root task handed out, the moment it has finished.
       --eager: the root task loads every image (default: the memory manager pages them in)
       --base DIR: image paths are relative to DIR (default: the project root for manifests/*.json)
   build <file.ts> --o <out.elf>

@@ -58,3 +58,22 @@ test('capDistribution lists what named tasks hold, with pager and exception hand
     'app pager Endpoint(pager) 2 7',
   ]);
 });
+
+test('capDistribution: a frame retyped from a named untyped is a quota frame, with its derivation path', () => {
+  const sys = bootSystem(IDLE_ROOT);
+  const t = spawn(sys, '_start:\n  wfi\n', { start: false });
+  name(sys, t.taskSlot, 'app');
+  const u = make(sys, ObjType.Untyped, 2);
+  name(sys, u, 'app');
+  const f = sys.nextSlot++;
+  rootInvoke(sys, u, Method.UntypedRetype, ObjType.Frame, 1, 1, f);
+  grantCap(sys, t, f, 20, Rights.Read | Rights.Write);
+  const plain = make(sys, ObjType.Frame); // from a boot untyped (no name): not a quota frame
+  grantCap(sys, t, plain, 21, Rights.Read);
+  const frames = capDistribution(sys.kernel).filter((l) => l.type === 'Frame');
+  const pa = (sys.kernel.rootTask.cspace[f]!.obj as { pa: number }).pa;
+  assert.deepEqual(frames.map((l) => [l.object, l.pages, l.quota]), [
+    ['quota:app', 2, { untyped: 'app', chain: ['?', 'app'], pa }],
+    [`0x${(sys.kernel.rootTask.cspace[plain]!.obj as { pa: number }).pa.toString(16).padStart(8, '0')}`, 1, undefined],
+  ]);
+});

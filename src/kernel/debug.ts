@@ -48,6 +48,23 @@ export interface LiveCap {
   pages: number | null;
   rights: number;
   badge: number;
+  /** Frames retyped from a named untyped (a component's memory quota, `quota:<name>`): where
+   *  they came from, read from the derivation tree. Such frames are listed one per capability
+   *  (src/manifest/caps.ts aggregateCaps merges them per holder and quota). */
+  quota?: QuotaOrigin;
+}
+
+/** Where a frame of a quota came from (src/manifest/caps.ts "memory" rules). */
+export interface QuotaOrigin {
+  /** The debug name of the untyped the frame was retyped from (the root task names the pieces
+   *  of a component's quota after the component). */
+  untyped: string;
+  /** The holders of the capabilities on the derivation path, from the untyped's capability
+   *  down to this one, consecutive repeats dropped (an unnamed task is `?`): `[memory]` for
+   *  the memory manager's own, `[memory, hello]` for a copy it gave hello. */
+  chain: string[];
+  /** The frame's physical address (tells frames apart) . */
+  pa: number;
 }
 
 const TYPE_NAME: Record<number, string> = Object.fromEntries(Object.entries(ObjType).map(([k, v]) => [v, k]));
@@ -70,13 +87,44 @@ function objectName(cap: Cap): string {
   }
 }
 
+/** The quota origin of a frame capability: the nearest Untyped capability above it in the
+ *  derivation tree must be one on the very untyped the frame was carved from (`obj.untyped`),
+ *  and that untyped must have a debug name; else null (boot-image, device and DMA frames). */
+function quotaOrigin(cap: Cap): QuotaOrigin | null {
+  const o = cap.obj;
+  if (o.kind !== 'frame' || o.device || o.untyped === null) return null;
+  const path: Cap[] = [];
+  let p: Cap | null = cap;
+  for (; p !== null; p = p.parent) {
+    path.push(p);
+    if (p.type === ObjType.Untyped) break;
+  }
+  if (p === null || p.obj !== o.untyped) return null;
+  const untyped = names.get(p.obj);
+  if (untyped === undefined) return null;
+  const chain: string[] = [];
+  for (let i = path.length - 1; i >= 0; i--) {
+    const t = path[i].task;
+    const h = (t !== null ? names.get(t) : undefined) ?? '?';
+    if (chain[chain.length - 1] !== h) chain.push(h);
+  }
+  return { untyped, chain, pa: o.pa };
+}
+
 function lineOf(holder: string, place: LiveCap['place'], cap: Cap): LiveCap {
   const o = cap.obj;
-  const object = objectName(cap);
+  let object = objectName(cap);
   let pages: number | null = null;
   if (o.kind === 'untyped') pages = o.pages;
   else if (o.kind === 'frame' && !o.device && !object.startsWith('image:')) pages = o.pages;
-  return { holder, place, type: TYPE_NAME[cap.type] ?? `Type${cap.type}`, object, pages, rights: cap.rights, badge: cap.badge };
+  const line: LiveCap = { holder, place, type: TYPE_NAME[cap.type] ?? `Type${cap.type}`, object, pages, rights: cap.rights, badge: cap.badge };
+  const q = place === 'cspace' && names.get(o) === undefined ? quotaOrigin(cap) : null;
+  if (q !== null) {
+    object = `quota:${q.untyped}`;
+    line.object = object;
+    line.quota = q;
+  }
+  return line;
 }
 
 /**
@@ -84,7 +132,9 @@ function lineOf(holder: string, place: LiveCap['place'], cap: Cap): LiveCap {
  * exception-handler endpoints), in the form of the expected distribution. Tasks without a debug
  * name (the root task) are left out. Several capabilities that print as one object are merged:
  * the frames of one image (`Frame(image:C)`) appear once, and the untypeds of one quota (same
- * name, rights, badge) once with their pages summed.
+ * name, rights, badge) once with their pages summed. Frames retyped from a named untyped are
+ * listed one by one as `Frame(quota:<name>, <pages> pages)` with their origin (`quota`), for
+ * the check of src/manifest/caps.ts (checkCapabilities), which merges them.
  */
 export function capDistribution(k: Kernel, skip: (holder: string) => boolean = () => false): LiveCap[] {
   const out: LiveCap[] = [];

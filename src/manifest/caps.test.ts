@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rights } from '../abi/caps.ts';
 import { parseManifest } from './validate.ts';
-import { expectedCapabilities, formatCapLine, formatCaps, rightsString, badgeOf, type CapLine } from './caps.ts';
+import { expectedCapabilities, formatCapLine, formatCaps, rightsString, badgeOf, checkCapabilities, settledCapabilities, quotaFrameViolation, type CapLine, type ObservedCap } from './caps.ts';
 
 const SCHED = { budgetUs: 1000, periodUs: 10000 };
 
@@ -146,4 +146,71 @@ test('formatCaps sorts the lines so that two distributions compare as text', () 
   assert.equal(text, formatCaps([...lines].reverse()));
   assert.ok(text.endsWith('\n'));
   assert.deepEqual(text.trimEnd().split('\n'), lines.map(formatCapLine).sort());
+});
+
+// ------------------------------------------------------------------------------------------------
+// After the system settles
+// ------------------------------------------------------------------------------------------------
+
+const RWX = Rights.Read | Rights.Write | Rights.Exec;
+
+function observedOf(lines: readonly CapLine[]): ObservedCap[] {
+  return lines.map(({ why: _why, ...l }) => ({ ...l }));
+}
+
+function frame(holder: string, quota: string, chain: string[], pa: number, pages: number, rights = RWX): ObservedCap {
+  return { holder, place: 'cspace', type: 'Frame', object: `quota:${quota}`, pages, rights, badge: 0, quota: { untyped: quota, chain, pa } };
+}
+
+test('settled: lookups of used services and frames of quotas are explained; quota frames merge per holder', () => {
+  const m = manifest([...BASE, c('srv', { provides: [{ name: 'svc' }] }), c('app', { uses: ['svc'], memoryPages: 32 })]);
+  const app = badgeOf(5);
+  const observed = [
+    ...observedOf(expectedCapabilities(m)),
+    { holder: 'app', place: 'cspace', type: 'Endpoint', object: 'svc:svc', pages: null, rights: Rights.Write, badge: app } as ObservedCap,
+    frame('memory', 'app', ['memory'], 0x8100_0000, 16),
+    frame('memory', 'app', ['memory'], 0x8101_0000, 8),
+    frame('memory', 'memory', ['memory'], 0x8200_0000, 4),
+    // shared memory: app got a copy (shareAlloc) and passed it on to srv
+    frame('memory', 'app', ['memory'], 0x8102_0000, 4),
+    frame('app', 'app', ['memory', 'app'], 0x8102_0000, 4),
+    frame('srv', 'app', ['memory', 'app', 'srv'], 0x8102_0000, 4),
+  ];
+  const r = checkCapabilities(m, observed);
+  assert.deepEqual(r.unexplained, []);
+  assert.deepEqual(r.missing, []);
+  assert.equal(formatCaps(r.lines), formatCaps(settledCapabilities(m, observed)));
+  const extra = formatCaps(r.lines).split('\n').filter((l) => !formatCaps(expectedCapabilities(m)).split('\n').includes(l));
+  assert.deepEqual(extra, [
+    `app cspace Endpoint(svc:svc) W badge=${app}`,
+    'app cspace Frame(quota:app, 4 pages) RWX',
+    'memory cspace Frame(quota:app, 28 pages) RWX',
+    'memory cspace Frame(quota:memory, 4 pages) RWX',
+    'srv cspace Frame(quota:app, 4 pages) RWX',
+  ]);
+});
+
+test('settled: a lookup outside uses, a quota frame in the wrong hands or beyond the quota, a missing grant are reported', () => {
+  const m = manifest([...BASE, c('srv', { provides: [{ name: 'svc' }] }), c('app', { uses: ['svc'], memoryPages: 32 }), c('other')]);
+  const boot = observedOf(expectedCapabilities(m));
+  const observed = [
+    ...boot.filter((l) => !(l.holder === 'app' && l.type === 'Task')), // a grant gone
+    { holder: 'other', place: 'cspace', type: 'Endpoint', object: 'svc:svc', pages: null, rights: Rights.Write, badge: badgeOf(6) } as ObservedCap,
+    frame('other', 'app', ['memory', 'other'], 0x8100_0000, 1), // the memory manager gave app's memory to other
+    frame('srv', 'app', ['memory', 'app', 'other', 'srv'], 0x8101_0000, 1), // passed on twice
+    frame('app', 'app', ['?', 'app'], 0x8102_0000, 1), // not from the memory manager's Untyped(app)
+    frame('memory', 'other', ['memory'], 0x8200_0000, 16), // other's quota is 8 pages
+    frame('memory', 'root', ['memory'], 0x8300_0000, 1), // the root task has no quota here
+  ];
+  assert.equal(quotaFrameViolation(m, observed[observed.length - 3]), 'not retyped by the memory manager from Untyped(app) (path ? > app)');
+  const r = checkCapabilities(m, observed);
+  assert.deepEqual(r.unexplained, [
+    'app cspace Frame(quota:app, 1 pages) RWX',
+    'memory cspace Frame(quota:other, 16 pages) RWX',
+    'memory cspace Frame(quota:root, 1 pages) RWX',
+    'other cspace Endpoint(svc:svc) W badge=7',
+    'other cspace Frame(quota:app, 1 pages) RWX',
+    'srv cspace Frame(quota:app, 1 pages) RWX',
+  ]);
+  assert.deepEqual(r.missing, ['app cspace Task(app) RW']);
 });

@@ -152,3 +152,140 @@ export function formatCaps(lines: readonly CapLine[]): string {
 function hexId(pa: number): string {
   return `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
 }
+
+// ------------------------------------------------------------------------------------------------
+// The settled system: capabilities the manifest permits to arise at run time
+// ------------------------------------------------------------------------------------------------
+
+/** A capability of the live distribution as the kernel reports it (src/kernel/debug.ts
+ *  capDistribution, LiveCap): a CapLine without `why`, and for a frame retyped from a quota its
+ *  origin in the derivation tree. */
+export interface ObservedCap {
+  holder: string;
+  place: CapPlace;
+  type: string;
+  object: string;
+  pages: number | null;
+  rights: number;
+  badge: number;
+  quota?: {
+    /** Whose quota: the name of the untyped the frame was retyped from. */
+    untyped: string;
+    /** Holders from the untyped's capability down to this one, consecutive repeats dropped. */
+    chain: readonly string[];
+    /** The frame's physical address. */
+    pa: number;
+  };
+}
+
+export const QUOTA_PREFIX = 'quota:';
+
+/** Why a frame of a quota may not be where it is, or null when the manifest permits it
+ *  (docs/MANIFEST.md "After the system settles"): it was retyped by the memory manager from the
+ *  Untyped(C) the manifest grants it (the derivation path starts at the memory manager), and it
+ *  is held by the memory manager, by C (a copy the memory manager gave it: shareAlloc), or by a
+ *  component D to which C itself passed its copy on; rights at most RWX, unbadged, in a cspace. */
+export function quotaFrameViolation(m: Manifest, o: ObservedCap): string | null {
+  const q = o.quota;
+  if (q === undefined) return 'not a quota frame';
+  const mm = m.components.find((c) => c.role === 'memory-manager')?.name;
+  const owner = m.components.find((c) => c.name === q.untyped && c.role !== 'root');
+  if (owner === undefined) return `no component ${q.untyped} with a quota`;
+  if (mm === undefined || q.chain[0] !== mm) return `not retyped by the memory manager from Untyped(${q.untyped}) (path ${q.chain.join(' > ')})`;
+  const rest = q.chain.slice(1);
+  const ok = rest.length === 0 || (rest.length === 1 && rest[0] === owner.name) || (rest.length === 2 && rest[0] === owner.name && rest[1] !== mm && rest[1] !== owner.name);
+  if (!ok) return `path ${q.chain.join(' > ')}: only the memory manager, ${owner.name}, and whom ${owner.name} passes it to may hold it`;
+  if (q.chain[q.chain.length - 1] !== o.holder) return `path ${q.chain.join(' > ')} does not end at ${o.holder}`;
+  if (o.place !== 'cspace' || o.badge !== 0 || (o.rights & ~(R | W | X)) !== 0) return 'rights beyond RWX, a badge, or not in a cspace';
+  return null;
+}
+
+/** Every observed capability as a line: quota frames merged into one line per holder, quota,
+ *  rights and badge (`Frame(quota:C, <n> pages)`, n their pages summed); the rest as is. */
+export function aggregateCaps(observed: readonly ObservedCap[]): CapLine[] {
+  const out: CapLine[] = [];
+  const merged = new Map<string, CapLine>();
+  for (const o of observed) {
+    const l: CapLine = { holder: o.holder, place: o.place, type: o.type as ObjTypeName, object: o.object, pages: o.pages, rights: o.rights, badge: o.badge, why: '' };
+    if (o.quota !== undefined) {
+      const key = `${l.holder} ${l.place} ${l.object} ${l.rights} ${l.badge}`;
+      const m = merged.get(key);
+      if (m !== undefined) {
+        m.pages = (m.pages ?? 0) + (l.pages ?? 0);
+        continue;
+      }
+      merged.set(key, l);
+    }
+    out.push(l);
+  }
+  return out;
+}
+
+/**
+ * The distribution a settled system may have, given what was `observed`: the boot-time grants
+ * (expectedCapabilities) plus what the manifest permits to arise at run time —
+ *  - lookups: `C cspace Endpoint(svc:S) W badge=b(C)` for each S in C's `uses` that C has looked
+ *    up (what the name service hands out: a copy of its own for C, C's badge, the same rights);
+ *  - memory: `H cspace Frame(quota:C, <n> pages) <rights>` per holder H of frames the memory
+ *    manager retyped from C's quota under quotaFrameViolation's rule, n their pages summed;
+ *    each line's n and the distinct pages carved from the quota must be ≤ C's memoryPages.
+ * A capability not covered is left out, so that comparing with aggregateCaps(observed) shows it.
+ */
+export function settledCapabilities(m: Manifest, observed: readonly ObservedCap[]): CapLine[] {
+  const out = expectedCapabilities(m);
+  const names = m.components.find((c) => c.role === 'name-service')?.name;
+  m.components.forEach((c, i) => {
+    if (c.role === 'root') return;
+    for (const s of c.uses) {
+      const object = `svc:${s}`;
+      if (!observed.some((o) => o.holder === c.name && o.place === 'cspace' && o.type === 'Endpoint' && o.object === object)) continue;
+      // A copy of the name service's capability for this client: its rights and badge.
+      const given = out.find((l) => l.holder === names && l.type === 'Endpoint' && l.object === object && l.badge === badgeOf(i));
+      if (given !== undefined) out.push({ ...given, holder: c.name, why: `looked up ${s} at the name service` });
+    }
+  });
+  const permitted = observed.filter((o) => o.quota !== undefined && quotaFrameViolation(m, o) === null);
+  const carved = new Map<string, Map<number, number>>(); // quota -> frame pa -> pages
+  for (const o of permitted) {
+    const f = carved.get(o.quota!.untyped) ?? new Map<number, number>();
+    f.set(o.quota!.pa, o.pages ?? 0);
+    carved.set(o.quota!.untyped, f);
+  }
+  for (const l of aggregateCaps(permitted)) {
+    const owner = m.components.find((c) => `${QUOTA_PREFIX}${c.name}` === l.object)!;
+    const total = [...carved.get(owner.name)!.values()].reduce((a, b) => a + b, 0);
+    if ((l.pages ?? 0) > owner.memoryPages || total > owner.memoryPages) continue;
+    out.push({ ...l, why: l.holder === owner.name ? `frames of its own quota` : `frames of ${owner.name}'s quota` });
+  }
+  return out;
+}
+
+export interface CapCheck {
+  /** What `l4ts boot --caps` prints: the observed distribution, quota frames merged. */
+  lines: CapLine[];
+  /** settledCapabilities(m, observed). */
+  expected: CapLine[];
+  /** Printed lines the manifest does not explain (formatCapLine form, sorted). */
+  unexplained: string[];
+  /** Lines the manifest requires that the system does not have (formatCapLine form, sorted). */
+  missing: string[];
+}
+
+/** Compare the observed distribution with what the manifest grants and permits. */
+export function checkCapabilities(m: Manifest, observed: readonly ObservedCap[]): CapCheck {
+  const lines = aggregateCaps(observed);
+  const expected = settledCapabilities(m, observed);
+  const count = (ls: readonly CapLine[]): Map<string, number> => {
+    const n = new Map<string, number>();
+    for (const l of ls) n.set(formatCapLine(l), (n.get(formatCapLine(l)) ?? 0) + 1);
+    return n;
+  };
+  const have = count(lines);
+  const want = count(expected);
+  const diff = (a: Map<string, number>, b: Map<string, number>): string[] => {
+    const out: string[] = [];
+    for (const [s, n] of a) for (let k = b.get(s) ?? 0; k < n; k++) out.push(s);
+    return out.sort();
+  };
+  return { lines, expected, unexplained: diff(have, want), missing: diff(want, have) };
+}
