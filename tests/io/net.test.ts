@@ -1,7 +1,8 @@
 // The user-level network driver (docs/DRIVERS.md "Network"): two NICs on the machine's virtual
 // switch, one driver each; frames round-trip between a ping client on one NIC and an echo
 // service on the other, through the synchronous interface and through the rings at once, each
-// frame delivered to the client that owns its destination MAC address and checked byte for byte.
+// frame delivered to the client that owns its destination MAC address and checked byte for byte;
+// and a driver variant whose misdirected DMA the IOMMU refuses, with two other NICs going on.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,4 +56,42 @@ test('net: a NIC whose only client uses the rings receives straight into the cli
   assert.equal(nics[0].stats.rxFrames, 300);
   assert.equal(nics[0].stats.rxDropped + nics[1].stats.rxDropped, 0);
   assert.equal(rig.board.iommu.faultTotal, 0);
+});
+
+test('net: a driver that programs DMA outside its windows is stopped by the IOMMU and reported; memory untouched, it fails cleanly, the other NICs go on', { timeout: 240_000 }, async () => {
+  const sw = new VirtualSwitch();
+  const nics = [1, 2, 3].map((i) => new VirtioNet({ mac: `52:54:00:00:00:0${i}`, network: sw }));
+  const rig = new Rig({ nics });
+  const a = macWords(0, 1), b1 = macWords(1, 1), b2 = macWords(1, 2), c = macWords(2, 1);
+  // NIC 0: the misbehaving driver, its only client on the rings (direct receive: the device
+  // writes received frames straight into buffers the driver names, so the misdirected one is a
+  // device write outside the windows). The client's data frame has 1 MiB nobody maps just below
+  // it, where the misdirected buffer points, filled with a pattern so that any write shows.
+  const s0 = await buildNetSystem(rig, 0, [{ mode: P.NM_PING_RING, ops: 60, qd: 16, mac: a, peer: b1, len: 1500, seed: 44, guardBelow: true }], P.DRV_F_EVIL_DMA);
+  const s1 = await buildNetSystem(rig, 1, [{ mode: P.NM_ECHO_SYNC, mac: b1 }, { mode: P.NM_ECHO_RING, qd: 16, mac: b2 }]);
+  const s2 = await buildNetSystem(rig, 2, [{ mode: P.NM_PING_RING, ops: 120, qd: 16, mac: c, peer: b2, len: 1500, seed: 55 }]);
+  const spare = s0.guards[0];
+  const off = spare.pa - rig.board.dram.base;
+  rig.board.dram.u8.fill(0xa5, off, off + spare.bytes);
+  const target = s0.dataPa[0] - 0x10_0000;
+  assert.ok(target >= spare.pa && target + 4096 <= spare.pa + spare.bytes, 'the target lies in the unmapped frame');
+  startNetSystems(rig, [s0, s1, s2]);
+  rig.runUntilDone([s0.driver, ...s2.clients], 1e9);
+  assert.match(rig.log, /net: \(evil variant\) programming receive DMA/);
+  const faults = rig.board.iommu.faults();
+  assert.ok(faults.length >= 1, 'the IOMMU recorded the refused access');
+  assert.equal(faults[0].device, 0, 'NIC 0 (IOMMU device 0) made it');
+  assert.equal(Number(faults[0].addr), target);
+  assert.ok(faults.every((f) => f.device === 0), 'no other device faulted');
+  assert.ok(rig.board.dram.u8.subarray(off, off + spare.bytes).every((x) => x === 0xa5), 'the refused DMA touched no memory');
+  // The refused write is a device error (virtio-net has no per-buffer status): the device needs
+  // a reset, the driver reports it and stops (status 2), a clean failure; nothing else stops.
+  assert.match(rig.log, /net: device needs reset/);
+  assert.equal(s0.driver.status, 2, rig.log);
+  assert.equal(s2.clients[0].status, 0, rig.log);
+  assert.deepEqual(s1.clients.map((p) => p.status), [null, null], 'the echo services keep running');
+  assert.equal(s1.driver.status, null);
+  assert.equal(s2.driver.status, null);
+  assert.ok(nics[2].stats.rxFrames >= 120); // plus frames the switch floods to every port
+  assert.equal(nics[1].stats.rxDropped + nics[2].stats.rxDropped, 0);
 });

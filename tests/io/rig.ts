@@ -484,12 +484,19 @@ export interface NetClientSpec {
   /** Benchmark mode (payload written once per buffer, spot-checked). */
   fast?: boolean;
   dataBits?: number;
+  /** A 1 MiB frame nobody maps, just below the data frame (where the DRV_F_EVIL_DMA variant
+   *  points its misdirected buffer, 1 MiB below): NetSystem.guards. */
+  guardBelow?: boolean;
 }
 
 export interface NetSystem {
   driver: Proc;
   forwarder: Proc;
   clients: Proc[];
+  /** Per client: data frame physical address. */
+  dataPa: number[];
+  /** The clients' guardBelow frames, in order. */
+  guards: { pa: number; bytes: number }[];
 }
 
 /** MAC 02:00:00:00:<a>:<b> as (lo, hi) words. */
@@ -528,9 +535,21 @@ export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpe
   rig.writeWords(fstart.pa, cfg.map((w, i) => (i === P.CFG_FLAGS ? P.NET_F_FORWARDER : w)));
   rig.mapInto(forwarder, fstart.slot, P.START_VA, Rights.Read);
   const clients: Proc[] = [];
+  const dataPa: number[] = [];
+  const guards: { pa: number; bytes: number }[] = [];
   specs.forEach((c, i) => {
     const k = i + 1;
-    const data = rig.frame(c.dataBits ?? 6);
+    let data = rig.frame(c.dataBits ?? 6);
+    if (c.guardBelow === true) {
+      // Untyped memory is not one range: retry until the data frame follows the guard directly.
+      for (let tries = 0; ; tries++) {
+        const guard = rig.frame(8);
+        data = rig.frame(c.dataBits ?? 6);
+        if (data.pa === guard.pa + guard.bytes) { guards.push(guard); break; }
+        if (tries === 8) throw new Error('rig: no room for a guard frame below a data frame');
+      }
+    }
+    dataPa.push(data.pa);
     const ntfn = rig.alloc(ObjType.Notification);
     const ring = c.mode === P.NM_ECHO_RING || c.mode === P.NM_PING_RING || c.mode === P.NM_SPOOF;
     const dSlot = D_CLIENT0 + 2 * i;
@@ -576,7 +595,7 @@ export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpe
   const start = rig.frame();
   rig.writeWords(start.pa, cfg);
   rig.mapInto(driver, start.slot, P.START_VA, Rights.Read);
-  return { driver, forwarder, clients };
+  return { driver, forwarder, clients, dataPa, guards };
 }
 
 /** Start drivers (and forwarders), let them initialise, then start the clients. */

@@ -15,7 +15,7 @@ import {
 import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
   CFG_PRIV_FRAME, CFG_FLAGS, CFG_NCLIENTS, CFG_MMIO, CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, NCL_MAC_LO, NCL_MAC_HI,
-  CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, DRV_F_VERBOSE, NET_F_FORWARDER,
+  CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, DRV_F_VERBOSE, DRV_F_EVIL_DMA, NET_F_FORWARDER,
   NET_DRV_DATA_VA, NET_RXQ_SIZE, NET_TXQ_SIZE, NET_PRIV_RXQ_DESC, NET_PRIV_RXQ_AVAIL, NET_PRIV_RXQ_USED,
   NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED, NET_PRIV_TXHDR, NET_PRIV_RXBUF, NET_RXBUF_BYTES,
   NET_FRAME_MAX, NET_CLIENT_QUEUE, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_IRQ, NET_S_EMPTY,
@@ -44,6 +44,8 @@ function reg(off: i32): i32 { return peek(MMIO + off); }
 function setReg(off: i32, v: i32): void { poke(MMIO + off, v); }
 
 let verbose = false;
+/** Test variant (DRV_F_EVIL_DMA): the first buffer given to the device is misdirected. */
+let evilPending = false;
 let epSlot = 0;
 let irqSlot = 0;
 let privPa = 0;
@@ -135,6 +137,7 @@ function setRxInterrupts(on: bool): void {
 function init(): bool {
   if (cfg(CFG_MAGIC) != CFG_MAGIC_BLK) { fail('bad start information'); return false; }
   verbose = (cfg(CFG_FLAGS) & DRV_F_VERBOSE) != 0;
+  evilPending = (cfg(CFG_FLAGS) & DRV_F_EVIL_DMA) != 0;
   epSlot = cfg(CFG_ENDPOINT);
   irqSlot = cfg(CFG_IRQ);
   const dma = cfg(CFG_DMA);
@@ -310,7 +313,14 @@ function postDirect(): i32 {
     const c = unchecked(freeChains[--freeChainCount]);
     unchecked(chainId[c] = id);
     const d = PRIV + NET_PRIV_RXQ_DESC + 32 * c + 16;
-    poke(d, unchecked(clDataPa[1]) + <i32>offset);
+    let pa = unchecked(clDataPa[1]) + <i32>offset;
+    if (evilPending) {
+      // The misbehaving variant: a receive buffer below the client's frame, outside every window.
+      evilPending = false;
+      pa = unchecked(clDataPa[1]) - 0x10_0000;
+      console.log('net: (evil variant) programming receive DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+    }
+    poke(d, pa);
     poke(d + 8, <i32>room);
     postChain(c);
   }
@@ -385,7 +395,14 @@ function transmit(k: i32, offset: u32, len: u32): i32 {
   txFreeSlot = (txFreeSlot + 1) % (NET_TXQ_SIZE / 2);
   txFree--;
   const d = PRIV + NET_PRIV_TXQ_DESC + 32 * s + 16;
-  poke(d, unchecked(clDataPa[k]) + <i32>offset);
+  let pa = unchecked(clDataPa[k]) + <i32>offset;
+  if (evilPending && !direct) {
+    // The misbehaving variant, copying receive: the frame is read from below the client's frame.
+    evilPending = false;
+    pa = unchecked(clDataPa[k]) - 0x10_0000;
+    console.log('net: (evil variant) programming transmit DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+  }
+  poke(d, pa);
   poke(d + 4, 0);
   poke(d + 8, <i32>len);
   poke(d + 12, 0);
