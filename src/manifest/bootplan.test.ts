@@ -120,7 +120,7 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(sup(s + SupClient.MaxRestarts), 3);
 });
 
-test('the virtio-blk driver of manifests/storage.json gets its start information: its slots, one whole-disk device per client badge', async () => {
+test('the virtio-blk driver of manifests/storage.json gets its start information: its slots, one virtual block device per client badge (its blockDevices entry; without blockDevices the whole disk, read-write)', async () => {
   const io = await import('../../user/lib/io-proto.ts');
   const sm = parseManifest(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8'), { baseDir: ROOT, checkImages: false });
   const ims = sm.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 10_000 + i, entry: 0xc000_0000 + i });
@@ -139,20 +139,35 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   assert.equal(cfg(io.CFG_IRQ_NTFN), p.slotOf('blk', 'Notification', 'irq:blk'));
   assert.equal(cfg(io.CFG_DMA), p.slotOf('blk', 'DmaWindow', '0'));
   assert.equal(cfg(io.CFG_PRIV_FRAME), p.slotOf('blk', 'Frame', '0x87000000'));
-  const k = sm.components.findIndex((c) => c.name === 'storage') + 1;
-  assert.equal(cfg(io.CFG_NCLIENTS), k);
-  for (let c = 1; c <= io.MAX_CLIENTS; c++) {
+  const ks = sm.components.findIndex((c) => c.name === 'storage') + 1;
+  const kr = sm.components.findIndex((c) => c.name === 'reader') + 1;
+  assert.equal(cfg(io.CFG_NCLIENTS), Math.max(ks, kr));
+  const dev = (c: number): [number, number, number, number] => {
     const e = io.CFG_CLIENTS + (c - 1) * io.CLIENT_WORDS;
-    if (c !== k) { assert.equal(cfg(e + io.CL_FLAGS), 0); continue; }
-    assert.equal(cfg(e + io.CL_FLAGS), io.CLF_PRESENT | io.CLF_WRITE);
-    assert.equal(cfg(e + io.CL_BASE), 0);
-    assert.equal(cfg(e + io.CL_SECTORS), io.BLK_WHOLE_DISK);
-    assert.equal(cfg(e + io.CL_DATA_FRAME), 0); // connects at run time
+    return [cfg(e + io.CL_FLAGS), cfg(e + io.CL_BASE), cfg(e + io.CL_SECTORS), cfg(e + io.CL_DATA_FRAME)];
+  };
+  for (let c = 1; c <= io.MAX_CLIENTS; c++) {
+    if (c === ks) assert.deepEqual(dev(c), [io.CLF_PRESENT | io.CLF_WRITE, 1024, 512, 0]); // connects at run time
+    else if (c === kr) assert.deepEqual(dev(c), [io.CLF_PRESENT, 256, 256, 0]); // read-only
+    else assert.equal(dev(c)[0], 0);
+  }
+  // Without blockDevices every client gets the whole disk, read-write.
+  const j0 = JSON.parse(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8')) as { components: { name: string; provides?: { blockDevices?: unknown }[] }[] };
+  delete j0.components.find((c) => c.name === 'blk')!.provides![0].blockDevices;
+  const whole = parseManifest(JSON.stringify(j0), { baseDir: ROOT, checkImages: false });
+  const pw = encodeBootPlan(whole, whole.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 }));
+  const vw = new DataView(pw.bytes.buffer);
+  const ww = (k: number): number => vw.getUint32(k * 4, true);
+  const siw = ww(ww(PlanHdr.ComponentTable) + di * PlanComp.Words + PlanComp.StartInfoObj);
+  const atw = ww(ww(PlanHdr.ObjectTable) + siw * PlanObj.Words + PlanObj.P0);
+  for (const c of [ks, kr]) {
+    const e = atw + io.CFG_CLIENTS + (c - 1) * io.CLIENT_WORDS;
+    assert.deepEqual([ww(e + io.CL_FLAGS), ww(e + io.CL_BASE), ww(e + io.CL_SECTORS)], [io.CLF_PRESENT | io.CLF_WRITE, 0, io.BLK_WHOLE_DISK]);
   }
   // A client whose badge is not a driver client number (1..7) is refused.
   const j = JSON.parse(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8')) as { components: unknown[] };
   const st = j.components.splice(j.components.findIndex((c) => (c as { name: string }).name === 'storage'), 1)[0];
   j.components.push(st);
   const late = parseManifest(JSON.stringify(j), { baseDir: ROOT, checkImages: false });
-  assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 9.*1\.\.7/);
+  assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 10.*1\.\.7/);
 });

@@ -232,7 +232,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
    *  "Started from a manifest"): the slots of its register page, IRQ, IRQ notification, DMA
    *  window and private frame (its first DMA window), its service endpoint (the first service it
    *  provides); one virtual block device per component that uses the service, numbered by that
-   *  component's badge, the whole disk read-write, connecting at run time (no data frame). */
+   *  component's badge (its entry in the service's blockDevices, else the whole disk read-write),
+   *  connecting at run time (no data frame). */
   const blkDriverPage = (c: Component): number[] => {
     const d = blkDevice(c);
     if (c.role === 'root' || d === undefined || d.kind !== 'virtio') throw new BootPlanError('unreachable');
@@ -256,9 +257,11 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       const k = badgeOf(oi);
       if (k > MAX_CLIENTS) throw new BootPlanError(`boot plan: "${o.name}" uses ${svc} with badge ${k}, but the blk driver numbers its clients 1..${MAX_CLIENTS} by badge (move it up the manifest)`);
       const at = CFG_CLIENTS + (k - 1) * CLIENT_WORDS;
-      page[at + CL_FLAGS] = CLF_PRESENT | CLF_WRITE;
-      page[at + CL_BASE] = 0;
-      page[at + CL_SECTORS] = BLK_WHOLE_DISK;
+      const v = c.provides[0].blockDevices?.find((b) => b.client === o.name);
+      if (c.provides[0].blockDevices !== null && v === undefined) throw new BootPlanError(`boot plan: "${o.name}" uses ${svc} without a virtual block device`);
+      page[at + CL_FLAGS] = CLF_PRESENT | (v?.readOnly === true ? 0 : CLF_WRITE);
+      page[at + CL_BASE] = v?.firstSector ?? 0;
+      page[at + CL_SECTORS] = v?.sectors ?? BLK_WHOLE_DISK;
       n = Math.max(n, k);
     });
     page[CFG_NCLIENTS] = n;

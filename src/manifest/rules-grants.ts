@@ -169,4 +169,39 @@ function checkServices(cs: readonly Component[], built: readonly [BuiltComponent
       }
     });
   }
+  for (const [c, i] of built) c.provides.forEach((s, j) => checkBlockDevices(cs, c, i, j, f));
+}
+
+/** A service's blockDevices (docs/MANIFEST.md "Virtual block devices"): only on the first
+ *  service of a virtio-blk driver; one per component that uses the service, for no other; no
+ *  overlap unless every device involved is read-only; within 32-bit sector numbers. Whether a
+ *  device fits the disk is checked by the driver at start (the manifest does not know the disk). */
+function checkBlockDevices(cs: readonly Component[], c: BuiltComponent, i: number, j: number, f: RuleFailer): void {
+  const s = c.provides[j];
+  if (s.blockDevices === null) return;
+  const at: Path = ['components', i, 'provides', j, 'blockDevices'];
+  const isBlk = c.devices.some((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0);
+  if (!isBlk || j !== 0) {
+    f.fail(at, `only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) has virtual block devices`);
+  }
+  const users = cs.filter((o) => o.role !== 'root' && o.uses.includes(s.name)).map((o) => o.name);
+  const end = (b: { firstSector: number; sectors: number | null }): number => b.sectors === null ? Infinity : b.firstSector + b.sectors;
+  s.blockDevices.forEach((b, k) => {
+    const here: Path = [...at, k];
+    checkComponentName(b.client, cs, [...here, 'client'], f);
+    if (!users.includes(b.client)) f.fail([...here, 'client'], `${show(b.client)} does not use service ${show(s.name)}`);
+    const first = s.blockDevices!.findIndex((o) => o.client === b.client);
+    if (first < k) f.fail([...here, 'client'], `${show(b.client)} has a virtual block device already (blockDevices[${first}])`);
+    if (b.sectors !== null && end(b) > 0xffff_ffff) f.fail([...here, 'sectors'], `the device ends at sector ${end(b)}, past the driver's 32-bit sector numbers`);
+    s.blockDevices!.forEach((o, m) => {
+      if (m >= k || (b.readOnly && o.readOnly)) return;
+      if (b.firstSector < end(o) && o.firstSector < end(b)) {
+        const show1 = (x: typeof b): string => `${show(x.client)} [${x.firstSector}, ${x.sectors === null ? 'end of disk' : end(x)})`;
+        f.fail(here, `${show1(b)} overlaps ${show1(o)} (blockDevices[${m}]); virtual block devices may overlap only if all of them are read-only`);
+      }
+    });
+  });
+  for (const u of users) {
+    if (!s.blockDevices.some((b) => b.client === u)) f.fail(at, `${show(u)} uses service ${show(s.name)} but has no virtual block device here`);
+  }
 }

@@ -36,7 +36,7 @@ interface RawComponent {
   memoryPages: number;
   devices?: RawDevice[];
   irqs?: number[];
-  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean }[];
+  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean; blockDevices?: { client: string; firstSector?: number; sectors?: number; readOnly?: boolean }[] }[];
   uses?: string[];
   startAfter?: string[];
   restart?: RestartPolicy;
@@ -98,6 +98,9 @@ function buildComponent(rc: RawComponent, at: Path, opts: RuleOptions, f: RuleFa
     irqs: rc.irqs ?? [],
     provides: (rc.provides ?? []).map((s): Service => ({
       name: s.name, description: s.description ?? null, clients: s.clients ?? 'any', grant: s.grant ?? false,
+      blockDevices: s.blockDevices === undefined ? null : s.blockDevices.map((b) => ({
+        client: b.client, firstSector: b.firstSector ?? 0, sectors: b.sectors ?? null, readOnly: b.readOnly ?? false,
+      })),
     })),
     uses: rc.uses ?? [],
     startAfter: rc.startAfter ?? [],

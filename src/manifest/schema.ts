@@ -286,8 +286,25 @@ export const MANIFEST_SCHEMA: Schema = {
           type: 'boolean', default: false,
           description: 'Clients may pass capabilities with their calls (their endpoint capability has Grant), e.g. the frames a block driver connects them with. Default false.',
         },
+        blockDevices: {
+          type: 'array', minItems: 1, items: { $ref: '#/$defs/blockDevice' },
+          description: 'Only for the first service of a virtio-blk driver (a component with a virtio device expecting "blk"): the virtual block device of each client, and then every component that uses the service must have one. ' +
+            'Devices may overlap only if all of them are read-only; a device beyond the disk is refused by the driver at start. Without it, every client gets the whole disk, read-write.',
+        },
       },
       required: ['name'],
+      additionalProperties: false,
+    },
+    blockDevice: {
+      type: 'object',
+      description: 'One client\'s virtual block device: a range of the disk\'s 512-byte sectors, which the client sees as sectors 0..sectors-1.',
+      properties: {
+        client: { $ref: '#/$defs/name', description: 'The component (one that uses the service) this device is for.' },
+        firstSector: { type: 'integer', minimum: 0, maximum: 0xffff_fffe, default: 0, description: 'The disk sector that is the device\'s sector 0. Default 0.' },
+        sectors: { type: 'integer', minimum: 1, maximum: 0xffff_fffe, description: 'How many sectors. Without it: from firstSector to the end of the disk (firstSector 0: the whole disk).' },
+        readOnly: { type: 'boolean', default: false, description: 'The driver refuses the client\'s writes. Default false (read-write).' },
+      },
+      required: ['client'],
       additionalProperties: false,
     },
     restart: {

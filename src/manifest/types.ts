@@ -128,6 +128,18 @@ export interface Service {
   clients: 'any' | readonly string[];
   /** Clients' endpoint capabilities carry Grant: they may pass capabilities with their calls. */
   grant: boolean;
+  /** A blk driver's first service only: each client's virtual block device (null: every client
+   *  gets the whole disk, read-write). */
+  blockDevices: readonly BlockDevice[] | null;
+}
+
+/** A client's virtual block device: disk sectors [firstSector, firstSector + sectors), or from
+ *  firstSector to the end of the disk when `sectors` is null. */
+export interface BlockDevice {
+  client: string;
+  firstSector: number;
+  sectors: number | null;
+  readOnly: boolean;
 }
 
 export type RestartPolicy = NeverRestart | AlwaysRestart | OnFailureRestart;

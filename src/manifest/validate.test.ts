@@ -70,7 +70,7 @@ test('a valid manifest becomes typed components with defaults filled in', () => 
   const console_ = m.components[4];
   assert.ok(console_.role === 'task');
   assert.deepEqual(console_.devices, [{ kind: 'uart', regs: 0x1000_0000, irq: 10 }]);
-  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false }]);
+  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false, blockDevices: null }]);
   assert.deepEqual(console_.restart, ON_FAILURE);
 });
 
@@ -534,4 +534,43 @@ test('more boot capabilities than a capability space holds', () => {
   assert.doesNotThrow(() => parse(m)); // 255: full
   m.components[4].provides.push({ name: 'one-more' });
   refuses(m, 'manifest: components[4]: "console" would hold 256 capabilities at boot, more than the 255 its capability space has room for');
+});
+
+test('virtual block devices: one per client of a blk driver\'s first service, overlapping only read-only', () => {
+  /** sys() + blk 6 (virtio slot 0, blk service) + a 7, b 8 using it. */
+  const blk = (devs: J[] | undefined, extra: J = {}): J => {
+    const m = sys();
+    m.components.push(task('blk', {
+      devices: [{ kind: 'virtio', slot: 0, expect: 'blk', dma: [{ base: '0x8700_0000', pages: 4 }] }], irqs: [1],
+      provides: [{ name: 'blk', grant: true, ...(devs === undefined ? {} : { blockDevices: devs }) }], ...extra,
+    }));
+    m.components.push(task('a', { uses: ['blk'] }), task('b', { uses: ['blk'] }));
+    return m;
+  };
+  const ok = parse(blk([{ client: 'a', firstSector: 0, sectors: 100 }, { client: 'b', firstSector: 100, readOnly: true }]));
+  const svc = (m: ReturnType<typeof parse>): unknown => { const c = m.components[6]; return c.role === 'root' ? undefined : c.provides[0].blockDevices; };
+  assert.deepEqual(svc(ok), [
+    { client: 'a', firstSector: 0, sectors: 100, readOnly: false },
+    { client: 'b', firstSector: 100, sectors: null, readOnly: true },
+  ]);
+  assert.equal(svc(parse(blk(undefined))), null);
+  // Read-only devices may overlap; whole disks too, if all are read-only.
+  assert.doesNotThrow(() => parse(blk([{ client: 'a', readOnly: true }, { client: 'b', readOnly: true }])));
+  refuses(blk([{ client: 'a', sectors: 100 }, { client: 'b', firstSector: 99, sectors: 10, readOnly: true }]),
+    'manifest: components[6].provides[0].blockDevices[1]: "b" [99, 109) overlaps "a" [0, 100) (blockDevices[0]); virtual block devices may overlap only if all of them are read-only');
+  refuses(blk([{ client: 'a', firstSector: 5000, readOnly: true }, { client: 'b', firstSector: 0, sectors: 5001 }]),
+    'manifest: components[6].provides[0].blockDevices[1]: "b" [0, 5001) overlaps "a" [5000, end of disk) (blockDevices[0]); virtual block devices may overlap only if all of them are read-only');
+  refuses(blk([{ client: 'a', sectors: 1 }]), 'manifest: components[6].provides[0].blockDevices: "b" uses service "blk" but has no virtual block device here');
+  refuses(blk([{ client: 'a', sectors: 1 }, { client: 'b', firstSector: 1 }, { client: 'a', firstSector: 9 }]),
+    'manifest: components[6].provides[0].blockDevices[2].client: "a" has a virtual block device already (blockDevices[0])');
+  refuses(blk([{ client: 'a', sectors: 1 }, { client: 'hello', firstSector: 1 }]),
+    'manifest: components[6].provides[0].blockDevices[1].client: "hello" does not use service "blk"');
+  refuses(blk([{ client: 'a', sectors: 1 }, { client: 'nobody', firstSector: 1 }]),
+    'manifest: components[6].provides[0].blockDevices[1].client: no component is named "nobody"');
+  refuses(blk([{ client: 'a', firstSector: 0xffff_fff0, sectors: 0x10 }, { client: 'b', sectors: 1 }]),
+    'manifest: components[6].provides[0].blockDevices[0].sectors: the device ends at sector 4294967296, past the driver\'s 32-bit sector numbers');
+  refuses(blk([{ client: 'a', sectors: 0 }]), 'manifest: components[6].provides[0].blockDevices[0].sectors: 0 is out of range 1..4294967294');
+  const notBlk = sys();
+  notBlk.components[4].provides[0].blockDevices = [{ client: 'hello' }];
+  refuses(notBlk, 'manifest: components[4].provides[0].blockDevices: only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) has virtual block devices');
 });

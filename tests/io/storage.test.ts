@@ -1,7 +1,9 @@
 // The virtio-blk driver in the booted system (manifests/storage.json): `l4ts boot` with --disk on
-// a temporary image file starts the driver from the manifest; the storage client finds "blk"
-// through the name service, connects with a frame from its quota, writes a pattern, reads it
-// back and flushes; the host image file holds the pattern afterwards; a component without
+// a temporary image file starts the driver from the manifest; two clients find "blk" through the
+// name service and connect with a frame from their quota, each to its own partition (the
+// service's blockDevices): storage (read-write) writes a pattern, reads it back and flushes,
+// reader (read-only) is refused its write and reads its own sectors; neither reaches past its
+// device; the host image changes only in storage's sectors 0..7; a component without
 // `uses: blk` is refused by the name service; the root task hands out the manifest's distribution.
 
 import { test } from 'node:test';
@@ -24,28 +26,61 @@ function l4ts(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   });
 }
 
-/** user/storage/main.ts's pattern: word i of sectors 0..7. */
+/** user/storage/client.ts's pattern: word i of sectors 0..7 of a read-write device. */
 function pattern(i: number): number {
   return (0x4c345453 ^ Math.imul(i, 0x9e3779b1)) >>> 0;
 }
 
-test('storage: the blk driver started from the manifest serves a client; the image file holds its pattern', async () => {
+/** manifests/storage.json's blockDevices, in bytes of the disk. */
+const STORAGE = { first: 1024 * 512, bytes: 512 * 512 };
+const READER = { first: 256 * 512, bytes: 256 * 512 };
+
+test('storage: the blk driver started from the manifest serves each client its own partition; the image file changes only where the read-write client wrote', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'l4ts-storage-'));
   try {
     const disk = join(dir, 'disk.img');
-    writeFileSync(disk, Buffer.alloc(1 << 20, 0xee));
+    const before = Buffer.alloc(1 << 20, 0xee);
+    before.fill(0x5a, READER.first, READER.first + READER.bytes);
+    writeFileSync(disk, before);
     const r = await l4ts(['boot', MANIFEST, '--disk', disk]);
     assert.equal(r.code, 0, r.stderr);
     const out = r.stdout + r.stderr;
-    assert.match(out, /\[storage\] connected: 2048 sectors, read-write/, out);
+    assert.match(out, /\[storage\] connected: 512 sectors, read-write/, out);
+    assert.match(out, /\[storage\] read of sector 512 \(past the device\): 3 \(refused\)/, out);
     assert.match(out, /\[storage\] write 0, read 0, flush 0: pattern read back/, out);
     assert.match(out, /\[storage\] storage test passed/, out);
+    // The read-only client: its write refused, its reads see its own partition (0x5a), not the
+    // disk's first sectors nor storage's.
+    assert.match(out, /\[reader\] connected: 256 sectors, read-only/, out);
+    assert.match(out, /\[reader\] read of sector 256 \(past the device\): 3 \(refused\)/, out);
+    assert.match(out, /\[reader\] write 3 \(refused\), read 0: first word 0x5a5a5a5a/, out);
+    assert.match(out, /\[reader\] reader test passed/, out);
     assert.match(out, /\[intruder\] lookup of blk: -101 \(refused: not allowed\)/, out);
     assert.doesNotMatch(out, /\[blk\]|killed:|abort:/, out);
     const img = readFileSync(disk);
-    for (let i = 0; i < 1024; i++) assert.equal(img.readUInt32LE(4 * i), pattern(i), `word ${i} of the image`);
-    // The rest of the disk is untouched.
-    for (let b = 4096; b < img.length; b++) if (img[b] !== 0xee) assert.fail(`byte ${b} of the image changed`);
+    assert.equal(img.length, before.length);
+    for (let i = 0; i < 1024; i++) assert.equal(img.readUInt32LE(STORAGE.first + 4 * i), pattern(i), `word ${i} of storage's partition`);
+    // Byte for byte, everything but storage's sectors 0..7 is as before: the reader's partition,
+    // the rest of storage's, and the disk outside both.
+    for (let b = 0; b < img.length; b++) {
+      if (b >= STORAGE.first && b < STORAGE.first + 4096) continue;
+      if (img[b] !== before[b]) assert.fail(`byte ${b} of the image changed`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('storage: a disk too small for the manifest\'s virtual block devices: the driver says so at start and serves nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l4ts-storage-'));
+  try {
+    const disk = join(dir, 'small.img');
+    writeFileSync(disk, Buffer.alloc(512 * 512, 0xee)); // 512 sectors: storage's [1024, 1536) is beyond it
+    const r = await l4ts(['boot', MANIFEST, '--disk', disk]);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /\[blk\] blk: client 6: virtual block device \[1024, 1536\) is beyond the disk \(512 sectors\): the manifest does not fit this disk/, out);
+    assert.doesNotMatch(out, /test passed/, out);
+    assert.ok(readFileSync(disk).every((b) => b === 0xee), 'the image changed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,6 +95,7 @@ test('storage: the root task hands out exactly the distribution the manifest imp
   assert.equal(caps, formatCaps(expectedCapabilities(m)));
   // The client's endpoint of the service carries Grant (the service is declared `grant`): its
   // connect passes its data frame. Others' services stay W.
+  assert.match(caps, /^names cspace Endpoint\(svc:blk\) WG badge=6$/m);
   assert.match(caps, /^names cspace Endpoint\(svc:blk\) WG badge=7$/m);
-  assert.match(caps, /^names cspace Endpoint\(svc:console\) W badge=7$/m);
+  assert.match(caps, /^names cspace Endpoint\(svc:console\) W badge=6$/m);
 });

@@ -1,57 +1,7 @@
-// storage: a client of the virtio-blk driver in the booted system (manifests/storage.json). It
-// looks the "blk" service up at the name service (its endpoint arrives with Grant: the service
-// is declared `grant`), takes a 4-page data frame from its own quota (memory.shareAlloc), maps
-// it, connects to the driver by passing the frame (BLK_OP_CONNECT; docs/DRIVERS.md "Connecting
-// at run time"), writes a pattern to sectors 0..7 of its virtual block device, reads it back
-// into another page of the frame, compares, flushes, and prints the result through the console.
-import { call, setMr, getMr, msgInfo, Err, CompSlot, Method, Rights, invoke, setXferCaps } from '../lib/l4';
-import { MemoryClient, MemoryShareAllocResult } from '../lib/gen/memory';
-import { print, setConsoleTag, findService } from '../lib/console';
-import { BLK_OP_CONNECT, BLK_OP_WRITE, BLK_OP_READ, BLK_OP_FLUSH, BLK_S_OK } from '../lib/io-proto';
-
-const BLK_SLOT = 200;
-const FRAME = 201;
-const REGION: u32 = 0x5000_0000;
-/** The pattern: word i of sectors 0..7 (tests/io/storage.test.ts checks the host image). */
-const MAGIC: u32 = 0x4c345453; // "L4TS"
-
-function pattern(i: u32): u32 { return (MAGIC ^ (i * 0x9e3779b1)) >>> 0; }
-
-function blk(ep: i32, op: i32, sector: i32, count: i32, offset: i32): i32 {
-  setMr(0, sector);
-  setMr(1, count);
-  setMr(2, offset);
-  const e = call(ep, msgInfo(op, 3));
-  return e != Err.Ok ? 100 + e : getMr(0);
-}
+// storage: a read-write client of the virtio-blk driver in the booted system
+// (manifests/storage.json; its virtual block device is a partition of the disk). See client.ts.
+import { run } from './client';
 
 export function main(): i32 {
-  setConsoleTag('storage');
-  const ep = findService('blk', BLK_SLOT);
-  if (ep <= 0) { print('lookup of blk failed: ' + ep.toString()); return 1; }
-  const mem = new MemoryClient(CompSlot.Memory);
-  mem.recvSlot = FRAME;
-  const r = new MemoryShareAllocResult();
-  let e = mem.shareAlloc(4, r);
-  if (e != 0 || r.frame == 0) { print('shareAlloc failed: ' + e.toString()); return 1; }
-  e = invoke(FRAME, Method.FrameMap, CompSlot.Task, <i32>REGION, Rights.Read | Rights.Write);
-  if (e != 0) { print('cannot map the data frame: ' + e.toString()); return 1; }
-  setXferCaps(FRAME);
-  e = call(ep, msgInfo(BLK_OP_CONNECT, 0, 1));
-  setXferCaps(0);
-  if (e != Err.Ok || getMr(0) != BLK_S_OK) { print('connect refused: ' + e.toString() + '/' + getMr(0).toString()); return 1; }
-  const sectors = getMr(1);
-  const writable = getMr(2);
-  print('connected: ' + sectors.toString() + ' sectors, ' + (writable != 0 ? 'read-write' : 'read-only'));
-  for (let i: u32 = 0; i < 1024; i++) store<u32>(REGION + i * 4, pattern(i));
-  for (let i: u32 = 1024; i < 2048; i++) store<u32>(REGION + i * 4, 0);
-  const w = blk(ep, BLK_OP_WRITE, 0, 8, 0);
-  const rd = blk(ep, BLK_OP_READ, 0, 8, 4096);
-  let same = true;
-  for (let i: u32 = 0; i < 1024; i++) if (load<u32>(REGION + 4096 + i * 4) != pattern(i)) same = false;
-  const f = blk(ep, BLK_OP_FLUSH, 0, 0, 0);
-  const ok = w == BLK_S_OK && rd == BLK_S_OK && f == BLK_S_OK && same;
-  print('write ' + w.toString() + ', read ' + rd.toString() + ', flush ' + f.toString() + ': pattern ' + (same ? 'read back' : 'differs'));
-  print(ok ? 'storage test passed' : 'storage test FAILED');
-  return ok ? 0 : 1;
+  return run('storage');
 }

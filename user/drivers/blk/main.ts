@@ -215,7 +215,8 @@ function init(): bool {
     if (clFlags[k] == 0) continue;
     if (clSectors[k] == <u32>BLK_WHOLE_DISK) unchecked(clSectors[k] = clBase[k] < capacity ? capacity - clBase[k] : 0);
     if (clSectors[k] > capacity || unchecked(clBase[k]) > capacity - unchecked(clSectors[k])) {
-      fail('client ' + k.toString() + ': virtual device beyond the disk');
+      fail('client ' + k.toString() + ': virtual block device [' + clBase[k].toString() + ', ' + (<u64>clBase[k] + <u64>clSectors[k]).toString() +
+        ') is beyond the disk (' + capacity.toString() + ' sectors): the manifest does not fit this disk');
       unchecked(clFlags[k] = 0);
     }
     if (deviceRo) unchecked(clFlags[k] = unchecked(clFlags[k]) & ~CLF_WRITE);
