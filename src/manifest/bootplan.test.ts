@@ -141,7 +141,8 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   assert.equal(cfg(io.CFG_PRIV_FRAME), p.slotOf('blk', 'Frame', '0x87000000'));
   const ks = sm.components.findIndex((c) => c.name === 'storage') + 1;
   const kr = sm.components.findIndex((c) => c.name === 'reader') + 1;
-  assert.equal(cfg(io.CFG_NCLIENTS), Math.max(ks, kr));
+  const kg = sm.components.findIndex((c) => c.name === 'ring-client') + 1;
+  assert.equal(cfg(io.CFG_NCLIENTS), Math.max(ks, kr, kg));
   const dev = (c: number): [number, number, number, number] => {
     const e = io.CFG_CLIENTS + (c - 1) * io.CLIENT_WORDS;
     return [cfg(e + io.CL_FLAGS), cfg(e + io.CL_BASE), cfg(e + io.CL_SECTORS), cfg(e + io.CL_DATA_FRAME)];
@@ -149,6 +150,7 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   for (let c = 1; c <= io.MAX_CLIENTS; c++) {
     if (c === ks) assert.deepEqual(dev(c), [io.CLF_PRESENT | io.CLF_WRITE, 1024, 512, 0]); // connects at run time
     else if (c === kr) assert.deepEqual(dev(c), [io.CLF_PRESENT, 256, 256, 0]); // read-only
+    else if (c === kg) assert.deepEqual(dev(c), [io.CLF_PRESENT | io.CLF_WRITE, 1536, 512, 0]);
     else assert.equal(dev(c)[0], 0);
   }
   // Without blockDevices every client gets the whole disk, read-write.
@@ -160,7 +162,7 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   const ww = (k: number): number => vw.getUint32(k * 4, true);
   const siw = ww(ww(PlanHdr.ComponentTable) + di * PlanComp.Words + PlanComp.StartInfoObj);
   const atw = ww(ww(PlanHdr.ObjectTable) + siw * PlanObj.Words + PlanObj.P0);
-  for (const c of [ks, kr]) {
+  for (const c of [ks, kr, kg]) {
     const e = atw + io.CFG_CLIENTS + (c - 1) * io.CLIENT_WORDS;
     assert.deepEqual([ww(e + io.CL_FLAGS), ww(e + io.CL_BASE), ww(e + io.CL_SECTORS)], [io.CLF_PRESENT | io.CLF_WRITE, 0, io.BLK_WHOLE_DISK]);
   }
@@ -169,5 +171,5 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   const st = j.components.splice(j.components.findIndex((c) => (c as { name: string }).name === 'storage'), 1)[0];
   j.components.push(st);
   const late = parseManifest(JSON.stringify(j), { baseDir: ROOT, checkImages: false });
-  assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 10.*1\.\.7/);
+  assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 11.*1\.\.7/);
 });

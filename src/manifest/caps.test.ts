@@ -214,3 +214,20 @@ test('settled: a lookup outside uses, a quota frame in the wrong hands or beyond
   ]);
   assert.deepEqual(r.missing, ['app cspace Task(app) RW']);
 });
+
+test('ring-capable service: each client holds Notification(ring:C) RW; the driver may hold the copy a client passed on, nothing more', () => {
+  const drv = c('drv', {
+    devices: [{ kind: 'virtio', slot: 0, expect: 'blk', dma: [{ base: '0x8700_0000', pages: 4 }] }], irqs: [1],
+    provides: [{ name: 'blk', grant: true, ring: true }],
+  });
+  const m = manifest([...BASE, drv, c('a', { uses: ['blk'] }), c('b', { uses: ['blk'] }), c('other')]);
+  const e = expectedCapabilities(m);
+  assert.deepEqual(linesOf(e, 'a').filter((l) => l.includes('Notification')), ['a cspace Notification(ring:a) RW']);
+  assert.deepEqual(linesOf(e, 'other').filter((l) => l.includes('Notification')), []);
+  assert.deepEqual(linesOf(e, 'drv').filter((l) => l.includes('ring:')), []);
+  const copy = (holder: string, of: string, rights: number): ObservedCap =>
+    ({ holder, place: 'cspace', type: 'Notification', object: `ring:${of}`, pages: null, rights, badge: 0 } as ObservedCap);
+  const r = checkCapabilities(m, [...observedOf(e), copy('drv', 'a', Rights.Read | Rights.Write), copy('other', 'b', Rights.Write)]);
+  assert.deepEqual(r.unexplained, ['other cspace Notification(ring:b) W']);
+  assert.deepEqual(r.missing, []);
+});

@@ -49,6 +49,14 @@ export function serviceRights(m: Manifest, s: string): number {
   return svc?.grant === true ? W | G : W;
 }
 
+/** Whether service `s` is ring-capable: its clients get Notification(ring:C). */
+export function ringService(m: Manifest, s: string): boolean {
+  return m.components.flatMap((c) => (c.role === 'root' ? [] : c.provides)).find((p) => p.name === s)?.ring === true;
+}
+
+/** Object name prefix of a ring client's notification: `ring:<client>`. */
+export const RING_PREFIX = 'ring:';
+
 /** The badge of the component at manifest position `index`. */
 export function badgeOf(index: number): number {
   return index + 1;
@@ -93,6 +101,8 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
     if (c.irqs.length > 0) add('cspace', 'Notification', `irq:${c.name}`, R, 0, 'waits for its interrupts');
     for (const s of c.provides) add('cspace', 'Endpoint', `svc:${s.name}`, R, 0, `receives the calls of service ${s.name}`);
     if (c.uses.length > 0) add('cspace', 'Endpoint', NAMES_ENDPOINT, W, badge, `looks up ${c.uses.join(', ')} (replies carry capabilities without Grant)`);
+    const rings = c.uses.filter((s) => ringService(m, s));
+    if (rings.length > 0) add('cspace', 'Notification', `${RING_PREFIX}${c.name}`, R | W, 0, `ring responses of ${rings.join(', ')}: waits on it, passes it to the driver when it connects`);
 
     if (c.role === 'memory-manager') {
       add('cspace', 'Endpoint', PAGER_ENDPOINT, R, 0, 'receives the page faults of every other component');
@@ -226,6 +236,8 @@ export function aggregateCaps(observed: readonly ObservedCap[]): CapLine[] {
  * (expectedCapabilities) plus what the manifest permits to arise at run time —
  *  - lookups: `C cspace Endpoint(svc:S) W badge=b(C)` for each S in C's `uses` that C has looked
  *    up (what the name service hands out: a copy of its own for C, C's badge, the same rights);
+ *  - rings: `D cspace Notification(ring:C) <rights ⊆ RW>` for the provider D of a ring-capable
+ *    service that C uses, once C has connected (passed its notification on);
  *  - memory: `H cspace Frame(quota:C, <n> pages) <rights>` per holder H of frames the memory
  *    manager retyped from C's quota under quotaFrameViolation's rule, n their pages summed;
  *    each line's n and the distinct pages carved from the quota must be ≤ C's memoryPages.
@@ -244,6 +256,21 @@ export function settledCapabilities(m: Manifest, observed: readonly ObservedCap[
       if (given !== undefined) out.push({ ...given, holder: c.name, why: `looked up ${s} at the name service` });
     }
   });
+  // Ring notifications: the provider of a ring-capable service S may hold the copy of
+  // Notification(ring:C) that a client C of S passed on when it connected (at most C's rights).
+  for (const d of m.components) {
+    if (d.role === 'root') continue;
+    for (const s of d.provides) {
+      if (!s.ring) continue;
+      for (const c of m.components) {
+        if (c.role === 'root' || !c.uses.includes(s.name)) continue;
+        const object = `${RING_PREFIX}${c.name}`;
+        const o = observed.find((x) => x.holder === d.name && x.place === 'cspace' && x.type === 'Notification' && x.object === object);
+        if (o === undefined || o.badge !== 0 || (o.rights & ~(R | W)) !== 0) continue;
+        out.push({ holder: d.name, place: 'cspace', type: 'Notification', object, pages: null, rights: o.rights, badge: 0, why: `passed on by ${c.name} when it connected to ${s.name}` });
+      }
+    }
+  }
   const permitted = observed.filter((o) => o.quota !== undefined && quotaFrameViolation(m, o) === null);
   const carved = new Map<string, Map<number, number>>(); // quota -> frame pa -> pages
   for (const o of permitted) {

@@ -178,9 +178,12 @@ function checkServices(cs: readonly Component[], built: readonly [BuiltComponent
  *  device fits the disk is checked by the driver at start (the manifest does not know the disk). */
 function checkBlockDevices(cs: readonly Component[], c: BuiltComponent, i: number, j: number, f: RuleFailer): void {
   const s = c.provides[j];
+  const isBlk = c.devices.some((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0);
+  if (s.ring && (!isBlk || j !== 0)) {
+    f.fail(['components', i, 'provides', j, 'ring'], `only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) is ring-capable`);
+  }
   if (s.blockDevices === null) return;
   const at: Path = ['components', i, 'provides', j, 'blockDevices'];
-  const isBlk = c.devices.some((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0);
   if (!isBlk || j !== 0) {
     f.fail(at, `only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) has virtual block devices`);
   }

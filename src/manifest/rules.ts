@@ -36,7 +36,7 @@ interface RawComponent {
   memoryPages: number;
   devices?: RawDevice[];
   irqs?: number[];
-  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean; blockDevices?: { client: string; firstSector?: number; sectors?: number; readOnly?: boolean }[] }[];
+  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean; ring?: boolean; blockDevices?: { client: string; firstSector?: number; sectors?: number; readOnly?: boolean }[] }[];
   uses?: string[];
   startAfter?: string[];
   restart?: RestartPolicy;
@@ -97,7 +97,7 @@ function buildComponent(rc: RawComponent, at: Path, opts: RuleOptions, f: RuleFa
     devices: (rc.devices ?? []).map((d, j) => buildDevice(d, [...at, 'devices', j], f)),
     irqs: rc.irqs ?? [],
     provides: (rc.provides ?? []).map((s): Service => ({
-      name: s.name, description: s.description ?? null, clients: s.clients ?? 'any', grant: s.grant ?? false,
+      name: s.name, description: s.description ?? null, clients: s.clients ?? 'any', grant: s.grant ?? false, ring: s.ring ?? false,
       blockDevices: s.blockDevices === undefined ? null : s.blockDevices.map((b) => ({
         client: b.client, firstSector: b.firstSector ?? 0, sectors: b.sectors ?? null, readOnly: b.readOnly ?? false,
       })),

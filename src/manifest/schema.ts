@@ -286,6 +286,10 @@ export const MANIFEST_SCHEMA: Schema = {
           type: 'boolean', default: false,
           description: 'Clients may pass capabilities with their calls (their endpoint capability has Grant), e.g. the frames a block driver connects them with. Default false.',
         },
+        ring: {
+          type: 'boolean', default: false,
+          description: 'Ring-capable (only the first service of a virtio-blk driver): every component that uses it gets a Notification, Notification(ring:<client>) RW in its first free slot, which it passes to the driver when it connects, for the driver to signal its ring responses. Default false.',
+        },
         blockDevices: {
           type: 'array', minItems: 1, items: { $ref: '#/$defs/blockDevice' },
           description: 'Only for the first service of a virtio-blk driver (a component with a virtio device expecting "blk"): the virtual block device of each client, and then every component that uses the service must have one. ' +

@@ -128,6 +128,8 @@ export interface Service {
   clients: 'any' | readonly string[];
   /** Clients' endpoint capabilities carry Grant: they may pass capabilities with their calls. */
   grant: boolean;
+  /** A blk driver's first service only: ring-capable, each client gets Notification(ring:C). */
+  ring: boolean;
   /** A blk driver's first service only: each client's virtual block device (null: every client
    *  gets the whole disk, read-write). */
   blockDevices: readonly BlockDevice[] | null;

@@ -70,7 +70,7 @@ test('a valid manifest becomes typed components with defaults filled in', () => 
   const console_ = m.components[4];
   assert.ok(console_.role === 'task');
   assert.deepEqual(console_.devices, [{ kind: 'uart', regs: 0x1000_0000, irq: 10 }]);
-  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false, blockDevices: null }]);
+  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false, ring: false, blockDevices: null }]);
   assert.deepEqual(console_.restart, ON_FAILURE);
 });
 
@@ -570,6 +570,9 @@ test('virtual block devices: one per client of a blk driver\'s first service, ov
   refuses(blk([{ client: 'a', firstSector: 0xffff_fff0, sectors: 0x10 }, { client: 'b', sectors: 1 }]),
     'manifest: components[6].provides[0].blockDevices[0].sectors: the device ends at sector 4294967296, past the driver\'s 32-bit sector numbers');
   refuses(blk([{ client: 'a', sectors: 0 }]), 'manifest: components[6].provides[0].blockDevices[0].sectors: 0 is out of range 1..4294967294');
+  const notRing = sys();
+  notRing.components[4].provides[0].ring = true;
+  refuses(notRing, 'manifest: components[4].provides[0].ring: only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) is ring-capable');
   const notBlk = sys();
   notBlk.components[4].provides[0].blockDevices = [{ client: 'hello' }];
   refuses(notBlk, 'manifest: components[4].provides[0].blockDevices: only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) has virtual block devices');

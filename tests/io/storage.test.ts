@@ -2,8 +2,9 @@
 // a temporary image file starts the driver from the manifest; two clients find "blk" through the
 // name service and connect with a frame from their quota, each to its own partition (the
 // service's blockDevices): storage (read-write) writes a pattern, reads it back and flushes,
-// reader (read-only) is refused its write and reads its own sectors; neither reaches past its
-// device; the host image changes only in storage's sectors 0..7; a component without
+// reader (read-only) is refused its write and reads its own sectors, ring-client (the service is
+// ring-capable: it holds a notification from the manifest) writes and reads through a ring; none
+// reaches past its device; the host image changes only in the writers' sectors 0..7; a component without
 // `uses: blk` is refused by the name service; the root task hands out the manifest's distribution.
 
 import { test } from 'node:test';
@@ -31,11 +32,17 @@ function pattern(i: number): number {
   return (0x4c345453 ^ Math.imul(i, 0x9e3779b1)) >>> 0;
 }
 
+/** user/storage/ring.ts's pattern. */
+function ringPattern(i: number): number {
+  return (0x52494e47 ^ Math.imul(i, 0x9e3779b1)) >>> 0;
+}
+
 /** manifests/storage.json's blockDevices, in bytes of the disk. */
 const STORAGE = { first: 1024 * 512, bytes: 512 * 512 };
+const RING = { first: 1536 * 512, bytes: 512 * 512 };
 const READER = { first: 256 * 512, bytes: 256 * 512 };
 
-test('storage: the blk driver started from the manifest serves each client its own partition; the image file changes only where the read-write client wrote', async () => {
+test('storage: the blk driver started from the manifest serves each client its own partition; the image file changes only where the read-write clients wrote', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'l4ts-storage-'));
   try {
     const disk = join(dir, 'disk.img');
@@ -55,15 +62,21 @@ test('storage: the blk driver started from the manifest serves each client its o
     assert.match(out, /\[reader\] read of sector 256 \(past the device\): 3 \(refused\)/, out);
     assert.match(out, /\[reader\] write 3 \(refused\), read 0: first word 0x5a5a5a5a/, out);
     assert.match(out, /\[reader\] reader test passed/, out);
+    // The ring client: requests on its ring, woken through the notification the manifest gave it.
+    assert.match(out, /\[ring-client\] connected with a ring: 512 sectors, read-write/, out);
+    assert.match(out, /\[ring-client\] ring: write 0, write of sector 512 \(past the device\) 3 \(refused\), read 0: pattern read back/, out);
+    assert.match(out, /\[ring-client\] ring-client test passed/, out);
     assert.match(out, /\[intruder\] lookup of blk: -101 \(refused: not allowed\)/, out);
     assert.doesNotMatch(out, /\[blk\]|killed:|abort:/, out);
     const img = readFileSync(disk);
+    for (let i = 0; i < 1024; i++) assert.equal(img.readUInt32LE(RING.first + 4 * i), ringPattern(i), `word ${i} of ring-client's partition`);
     assert.equal(img.length, before.length);
     for (let i = 0; i < 1024; i++) assert.equal(img.readUInt32LE(STORAGE.first + 4 * i), pattern(i), `word ${i} of storage's partition`);
-    // Byte for byte, everything but storage's sectors 0..7 is as before: the reader's partition,
-    // the rest of storage's, and the disk outside both.
+    // Byte for byte, everything but storage's and ring-client's sectors 0..7 is as before: the
+    // reader's partition, the rest of the writers', and the disk outside all three.
     for (let b = 0; b < img.length; b++) {
       if (b >= STORAGE.first && b < STORAGE.first + 4096) continue;
+      if (b >= RING.first && b < RING.first + 4096) continue;
       if (img[b] !== before[b]) assert.fail(`byte ${b} of the image changed`);
     }
   } finally {
@@ -78,7 +91,7 @@ test('storage: a disk too small for the manifest\'s virtual block devices: the d
     writeFileSync(disk, Buffer.alloc(512 * 512, 0xee)); // 512 sectors: storage's [1024, 1536) is beyond it
     const r = await l4ts(['boot', MANIFEST, '--disk', disk]);
     const out = r.stdout + r.stderr;
-    assert.match(out, /\[blk\] blk: client 6: virtual block device \[1024, 1536\) is beyond the disk \(512 sectors\): the manifest does not fit this disk/, out);
+    assert.match(out, /\[blk\] blk: client 5: virtual block device \[1024, 1536\) is beyond the disk \(512 sectors\): the manifest does not fit this disk/, out);
     assert.doesNotMatch(out, /test passed/, out);
     assert.ok(readFileSync(disk).every((b) => b === 0xee), 'the image changed');
   } finally {
@@ -95,7 +108,8 @@ test('storage: the root task hands out exactly the distribution the manifest imp
   assert.equal(caps, formatCaps(expectedCapabilities(m)));
   // The client's endpoint of the service carries Grant (the service is declared `grant`): its
   // connect passes its data frame. Others' services stay W.
-  assert.match(caps, /^names cspace Endpoint\(svc:blk\) WG badge=6$/m);
-  assert.match(caps, /^names cspace Endpoint\(svc:blk\) WG badge=7$/m);
-  assert.match(caps, /^names cspace Endpoint\(svc:console\) W badge=6$/m);
+  for (const b of [5, 6, 7]) assert.match(caps, new RegExp(`^names cspace Endpoint\\(svc:blk\\) WG badge=${b}$`, 'm'));
+  assert.match(caps, /^names cspace Endpoint\(svc:console\) W badge=5$/m);
+  // The service is ring-capable: each client holds its notification, RW.
+  for (const c of ['storage', 'reader', 'ring-client']) assert.match(caps, new RegExp(`^${c} cspace Notification\\(ring:${c}\\) RW$`, 'm'));
 });
