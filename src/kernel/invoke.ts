@@ -101,6 +101,7 @@ function invokeTask(k: Kernel, t: Thread, cap: Cap, method: number, x: Int32Arra
       if ((dstVa & 0xfff) !== 0 || (srcVpn & (n - 1)) !== 0) return Err.InvalidArg;
       if (srcVpn + n > USER_TOP_VPN || dstVpn + n > USER_TOP_VPN) return Err.InvalidArg;
       const done = k.mapPages(self, srcVpn, task, dstVpn, n, fp & 7, (x[REG_A4] & MapFlags.Grant) !== 0);
+      if (done === -2) return Err.NoMemory; // an L2 table cannot be allocated: nothing mapped
       if (done < 0) return Err.InvalidArg;
       x[REG_A1] = done;
       return done === 0 ? Err.NotMapped : Err.Ok;

@@ -1031,6 +1031,111 @@ count: .word 0
   assert.deepEqual(checkInvariants(k), []);
 });
 
+/** A task carved (with its code and stack pages) from a fresh 64-page untyped, which is then
+ * filled with frames until exactly `room` pages are left: room for `room` more L2 tables. */
+function tightTask(sys: TestSystem, source: string, room: number): { u: UserTask; untyped: Untyped } {
+  const small = make(sys, ObjType.Untyped, 6);
+  const saved = sys.untypedSlot;
+  sys.untypedSlot = small;
+  const u = spawn(sys, source, { start: false });
+  const untyped = sys.kernel.rootTask.cspace[small]!.obj as Untyped;
+  while (untyped.pages - Math.ceil(untyped.watermark / 4096) > room) make(sys, ObjType.Frame);
+  sys.untypedSlot = saved;
+  assert.ok(sys.kernel.vm.canAllocL2(u.task, room) && !sys.kernel.vm.canAllocL2(u.task, room + 1));
+  return { u, untyped };
+}
+
+test('page tables: a TaskMap that needs more L2 tables than the target\'s untyped holds fails with NoMemory and maps nothing', () => {
+  const sys = bootSystem();
+  const k = sys.kernel;
+  const { u: t, untyped } = tightTask(sys, `_start: j _start`, 2);
+  // One page already mapped in region 0 (takes one of the two tables): it must survive.
+  const keep = make(sys, ObjType.Frame);
+  rootInvoke(sys, keep, Method.FrameMap, t.taskSlot, 0x003f_e000, 3);
+  const keepPa = t.task.maps.get(0x3fe)!.pa;
+  // The root's source: an 8 MiB fpage at 0x5000_0000 with pages that land, at 0x003f_e000, in
+  // region 0 (over the kept page), region 1 and region 2: two new tables, room for one.
+  for (const off of [0, 0x1000, 0x2000, 0x40_2000]) rootInvoke(sys, make(sys, ObjType.Frame), Method.FrameMap, 1, 0x5000_0000 + off, 3);
+  const mark = untyped.watermark;
+  const mapsBefore = t.task.maps.size;
+  const r = k.invokeAs(sys.root, t.taskSlot, Method.TaskMap, fpage(0x5000_0000, 11, 3), 0x003f_e000, 0);
+  assert.equal(r.err, Err.NoMemory);
+  assert.equal(t.task.maps.size, mapsBefore, 'nothing mapped');
+  assert.equal(t.task.maps.get(0x3fe)!.pa, keepPa, 'the page that was there is kept');
+  assert.equal(untyped.watermark, mark, 'no table allocated');
+  assert.equal(t.task.l2[1], 0);
+  assert.equal(t.task.l2[2], 0);
+  // Only regions 1 and 2 (pages 0x400..0x402 and 0x802), both new, room for one.
+  assert.equal(k.invokeAs(sys.root, t.taskSlot, Method.TaskMap, fpage(0x5000_0000, 11, 3), 0x0040_0000, 0).err, Err.NoMemory);
+  assert.equal(t.task.maps.size, mapsBefore);
+  // What fits still maps: a range needing the one table left.
+  const ok = k.invokeAs(sys.root, t.taskSlot, Method.TaskMap, fpage(0x5000_0000, 1, 3), 0x0040_0000, 0);
+  assert.equal(ok.err, Err.Ok);
+  assert.equal(ok.r[0], 2);
+  assert.ok(t.task.maps.has(0x400) && t.task.maps.has(0x401));
+  assert.deepEqual(checkInvariants(k), []);
+});
+
+test('page tables: an IPC map item the receiver\'s untyped cannot hold the L2 tables for is refused whole (RecvMapBase 0, no map bit)', () => {
+  const sys = bootSystem();
+  const k = sys.kernel;
+  const ep = make(sys, ObjType.Endpoint);
+  const { u: recv, untyped } = tightTask(sys, `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+  la t0, info
+  sw a1, 0(t0)
+  li t0, UTCB
+  lw t1, 0x12c(t0)
+  la t0, base
+  sw t1, 0(t0)
+  li a7, SYS_RECV
+  li a0, 1
+  ecall
+.data
+info: .word 0xdead
+base: .word 0xdead
+`, 1);
+  const sender = spawn(sys, `
+_start:
+  li t0, UTCB
+  li t1, 0x400000b3      # fpage 0x4000_0000, order 11 (8 MiB), RW
+  sw t1, 0x10c(t0)
+  sw zero, 0x110(t0)
+  li a7, SYS_SEND
+  li a0, 1
+  li a1, 0x201           # map item, one register
+  li a2, 42
+  ecall
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+`, { start: false, prio: 90 });
+  // The sender has pages in both 4 MiB halves of its item: two new tables in the receiver.
+  for (const off of [0, 0x40_0000]) rootInvoke(sys, make(sys, ObjType.Frame), Method.FrameMap, sender.taskSlot, 0x4000_0000 + off, 3);
+  grantCap(sys, recv, ep, 1);
+  grantCap(sys, sender, ep, 1);
+  grantCap(sys, sender, make(sys, ObjType.Endpoint), 2);
+  // Receive window: 8 MiB at 0x0080_0000 (regions 2 and 3, no tables yet).
+  sys.board.dram.writeU32(recv.thread.utcbPa + 0x124, fpage(0x0080_0000, 11, 7) >>> 0);
+  const mark = untyped.watermark;
+  const mapsBefore = recv.task.maps.size;
+  rootInvoke(sys, recv.threadSlot, Method.ThreadResume);
+  rootInvoke(sys, sender.threadSlot, Method.ThreadResume);
+  sys.board.run(200_000);
+  const info = peek(sys, recv, recv.symbols.get('info')!);
+  assert.equal(info & 0x7f, 1, 'the message itself is delivered');
+  assert.equal(info & 0x200, 0, 'no map bit');
+  assert.equal(peek(sys, recv, recv.symbols.get('base')!), 0, 'RecvMapBase 0');
+  assert.equal(recv.task.maps.size, mapsBefore, 'nothing mapped');
+  assert.equal(untyped.watermark, mark, 'no table allocated');
+  assert.ok(sender.task.maps.has(0x40000) && sender.task.maps.has(0x40400), 'the sender keeps its pages');
+  assert.deepEqual(checkInvariants(k), []);
+});
+
 test('FP context: two threads with different f registers and rounding modes, preempted by round robin, keep their values', () => {
   const sys = bootSystem();
   const prog = (n: number, rm: number) => `

@@ -40,7 +40,7 @@ import { PTE_U, PTE_V, PTE_W } from '../machine/sv32.ts';
 import * as K from './cost.ts';
 import { KernelTrace, TraceKind } from './trace.ts';
 import { ReadyQueues } from './sched.ts';
-import { Vm, PagePool, MapNode } from './vm.ts';
+import { Vm, PagePool, MapNode, pteRights } from './vm.ts';
 import { Cap } from './objects/cap.ts';
 import type { KObject } from './objects/kobject.ts';
 import { Task } from './objects/task.ts';
@@ -1046,7 +1046,8 @@ export class Kernel {
    * fpage in `dst`) and the send base choose the destination: when the window is larger, the
    * source lands at window base + (sndBase mod window size); when it is smaller, only the part
    * of the source selected by sndBase (window-sized) is mapped. Rights are the source's rights
-   * bits intersected with the existing mappings'. Returns the destination base or -1.
+   * bits intersected with the existing mappings'. Returns the destination base or -1 (refused:
+   * nothing mapped).
    */
   mapItem(src: Task, fp: number, dst: Task, window: number, sndBase: number, grant: boolean): number {
     const so = (fp >>> FPAGE_ORDER_SHIFT) & FPAGE_ORDER_MASK;
@@ -1062,6 +1063,8 @@ export class Kernel {
       order = wo;
       srcVpn += (sndBase >>> 12) & ((1 << so) - 1) & ~((1 << wo) - 1);
     }
+    // Refused (-1) when a range leaves user space or, all or nothing, when the receiver's
+    // page-table memory cannot hold every L2 table the item needs: nothing is mapped then.
     const n = this.mapPages(src, srcVpn, dst, dstVpn, 1 << order, fp & 7, grant);
     return n < 0 ? -1 : (dstVpn << 12) | 0;
   }
@@ -1069,32 +1072,48 @@ export class Kernel {
   /**
    * Map (grant) `count` pages from `src` at srcVpn to `dst` at dstVpn with at most `rights`.
    * Pages with nothing mapped in the source are skipped; a destination page that is a UTCB, or
-   * that is the source page itself or one of its ancestors, is skipped. Returns pages mapped,
-   * or -1 when a range leaves user space.
+   * that is the source page itself or one of its ancestors, is skipped, as is a page whose
+   * rights come to nothing. All or nothing for page-table memory: every L2 table the pages to
+   * be mapped need is checked for first (docs/KERNEL.md "Page-table accounting"), and when
+   * they cannot all be allocated nothing is changed. Returns pages mapped, -1 when a range
+   * leaves user space, -2 when the L2 tables cannot be allocated.
    */
   mapPages(src: Task, srcVpn: number, dst: Task, dstVpn: number, count: number, rights: number, grant: boolean): number {
     if (srcVpn < 0 || dstVpn < 0 || srcVpn + count > USER_TOP_VPN || dstVpn + count > USER_TOP_VPN) return -1;
-    let done = 0;
-    const visit = (i: number, node: MapNode): void => {
+    // The source pages, taken before anything changes (a page is still mapped when its turn
+    // comes unless an earlier page of this same call replaced it).
+    const work: [number, MapNode][] = [];
+    if (count > src.maps.size) {
+      for (const [vpn, node] of src.maps) if (vpn >= srcVpn && vpn < srcVpn + count) work.push([vpn - srcVpn, node]);
+    } else {
+      for (let i = 0; i < count; i++) {
+        const node = src.maps.get(srcVpn + i);
+        if (node !== undefined) work.push([i, node]);
+      }
+    }
+    const skip = (i: number, node: MapNode): boolean => {
       const dv = dstVpn + i;
-      if (dst.utcbs.has(dv)) return;
+      if (dst.utcbs.has(dv)) return true;
+      if (pteRights(rights & node.rights) === 0) return true;
       const old = dst.maps.get(dv);
-      if (old !== undefined && Vm.isAncestorOrSelf(old, node)) return;
+      return old !== undefined && Vm.isAncestorOrSelf(old, node);
+    };
+    // New L2 tables: one per 4 MiB region of dst that a page lands in and that has none yet.
+    const regions = new Set<number>();
+    for (const [i, node] of work) {
+      const r = (dstVpn + i) >>> 10;
+      if (dst.l2[r] === 0 && !regions.has(r) && !skip(i, node)) regions.add(r);
+    }
+    if (!this.vm.canAllocL2(dst, regions.size)) return -2;
+    let done = 0;
+    for (const [i, node] of work) {
+      if (node.task !== src || src.maps.get(node.vpn) !== node || skip(i, node)) continue;
+      const dv = dstVpn + i;
       this.board.clock.cycles += K.COST_MAP_PAGE;
       const m = grant ? this.vm.grantPage(node, dst, dv, rights) : this.vm.mapPage(dst, dv, node.pa, rights & node.rights, node, null);
       if (m !== null) {
         done++;
         if (this.trace.enabled) this.trace.record(TraceKind.Map, this.board.clock.cycles, dst.id, dv << 12, node.pa);
-      }
-    };
-    if (count > src.maps.size) {
-      const hits: [number, MapNode][] = [];
-      for (const [vpn, node] of src.maps) if (vpn >= srcVpn && vpn < srcVpn + count) hits.push([vpn - srcVpn, node]);
-      for (const [i, node] of hits) if (node.task === src && src.maps.get(node.vpn) === node) visit(i, node);
-    } else {
-      for (let i = 0; i < count; i++) {
-        const node = src.maps.get(srcVpn + i);
-        if (node !== undefined) visit(i, node);
       }
     }
     return done;
