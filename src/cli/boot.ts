@@ -39,17 +39,17 @@ import { parseElf32, ElfError } from '../abi/elf.ts';
 import { Kernel, type SemihostAction } from '../kernel/kernel.ts';
 import { BootError } from '../kernel/boot.ts';
 import type { Thread } from '../kernel/objects/thread.ts';
-import type { Task } from '../kernel/objects/task.ts';
 import { TS_BLOCKED_NTFN, TS_INACTIVE } from '../kernel/objects/thread.ts';
 import { capDistribution, debugNameOf } from '../kernel/debug.ts';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { encodeBootPlan, BootPlanError, type BootPlanOptions } from '../manifest/bootplan.ts';
 import { checkCapabilities, formatCaps, type CapCheck, type ObservedCap } from '../manifest/caps.ts';
-import { serveRuntimeCall, hex, type ProgramMemory } from '../toolchain/wasm2rv/rt-host.ts';
+import { serveRuntimeCall, hex } from '../toolchain/wasm2rv/rt-host.ts';
 import { HostConsole } from './host-console.ts';
 import { intOption, parseArgs, UsageError } from './args.ts';
 import { TRACE_CAPACITY, writeKernelTrace } from './trace-file.ts';
+import { taskMemory, threadCpu } from './run-kernel.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_MANIFEST = join(PROJECT_ROOT, 'manifests', 'default.json');
@@ -196,17 +196,6 @@ export interface BootSystemOptions extends BootPlanOptions {
   traceCapacity?: number;
 }
 
-function taskMemory(k: Kernel, task: Task): ProgramMemory {
-  const u8 = k.board.dram.u8;
-  const base = k.board.dram.base;
-  const readU8 = (va: number): number => {
-    const pa = k.userPa(task, va >>> 0, false);
-    if (pa < 0) throw new RangeError(`unmapped ${hex(va)}`);
-    return u8[pa - base];
-  };
-  return { readU8, readU32: (va) => (readU8(va) | (readU8(va + 1) << 8) | (readU8(va + 2) << 16) | (readU8(va + 3) << 24)) >>> 0 };
-}
-
 /** Boot the kernel with the root task (component `root`'s image) and the modules: the plan,
  *  then every other component's ELF in manifest order. */
 export function bootSystem(m: Manifest, images: readonly Uint8Array[], opts: BootSystemOptions = {}): BootedSystem {
@@ -242,7 +231,7 @@ export function bootSystem(m: Manifest, images: readonly Uint8Array[], opts: Boo
   kernel.semihost = (t: Thread, x: Int32Array): SemihostAction => {
     if (t.task === null) return 'unhandled';
     const who = nameOf(t);
-    const r = serveRuntimeCall(x[17], { x, readF64: (i) => kernel.readF64(t, i), writeF64: (i, v) => kernel.writeF64(t, i, v) }, taskMemory(kernel, t.task), { print: (s) => emit(who, s), seed: 42 });
+    const r = serveRuntimeCall(x[17], threadCpu(kernel, t, x), taskMemory(kernel, t.task), { print: (s) => emit(who, s), seed: 42 });
     if (r === null) return 'unhandled';
     switch (r.kind) {
       case 'continue': return 'resume';

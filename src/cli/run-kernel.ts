@@ -56,7 +56,7 @@ export interface KernelRunResult {
 export const DEFAULT_LINEAR_BYTES = 16 << 20;
 
 /** Reads of a task's memory through the kernel's page-table walk. */
-function taskMemory(k: Kernel, task: Task): ProgramMemory {
+export function taskMemory(k: Kernel, task: Task): ProgramMemory {
   const u8 = k.board.dram.u8;
   const base = k.board.dram.base;
   const readU8 = (va: number): number => {
@@ -70,7 +70,8 @@ function taskMemory(k: Kernel, task: Task): ProgramMemory {
   };
 }
 
-function threadCpu(k: Kernel, t: Thread, x: Int32Array): ProgramCpu {
+/** A thread's registers for the runtime-call server (rt-host.ts). */
+export function threadCpu(k: Kernel, t: Thread, x: Int32Array): ProgramCpu {
   return { x, readF64: (i) => k.readF64(t, i), writeF64: (i, v) => k.writeF64(t, i, v) };
 }
 
