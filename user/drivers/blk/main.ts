@@ -55,7 +55,6 @@ function setReg(off: i32, v: i32): void { poke(MMIO + off, v); }
 
 let flags = 0;
 let dmaSlot = 0;
-const unconnected = new StaticArray<bool>(MAX_CLIENTS + 1);
 let verbose = false;
 let epSlot = 0;
 let irqSlot = 0;
@@ -65,25 +64,47 @@ let capacity: u32 = 0;
 let deviceRo = false;
 let canFlush = false;
 
-// Clients 1..MAX_CLIENTS (index 0 unused).
-const clFlags = new StaticArray<i32>(MAX_CLIENTS + 1);
-const clBase = new StaticArray<u32>(MAX_CLIENTS + 1);
-const clSectors = new StaticArray<u32>(MAX_CLIENTS + 1);
-const clDataPa = new StaticArray<i32>(MAX_CLIENTS + 1);
-const clDataBytes = new StaticArray<u32>(MAX_CLIENTS + 1);
-const clNtfn = new StaticArray<i32>(MAX_CLIENTS + 1);
-const clRing = new StaticArray<bool>(MAX_CLIENTS + 1);
-const reqCons = new StaticArray<u32>(MAX_CLIENTS + 1);
-const rspProdPvt = new StaticArray<u32>(MAX_CLIENTS + 1);
-const rspPublished = new StaticArray<u32>(MAX_CLIENTS + 1);
-const rspDirty = new StaticArray<bool>(MAX_CLIENTS + 1);
+// The driver's tables are unmanaged records in static memory (`@unmanaged`, `memory.data`), not
+// garbage-collected arrays: the request path reads and writes them with plain loads and stores.
+// With AssemblyScript's incremental collector every managed reference a function loads is also
+// written to the collector's shadow stack, which cost the request path about 200 emulated
+// instructions per request (docs/DRIVERS.md "Cost per request").
 
-// Virtqueue slots (one per request in flight).
-const freeSlots = new StaticArray<i32>(VQ_SIZE);
+/** Client k's virtual block device and ring state (k = 1..MAX_CLIENTS; record 0 unused). */
+@unmanaged class Client {
+  flags: i32; // CLF_*; 0 = no device
+  base: u32; // first disk sector of the device
+  sectors: u32;
+  dataPa: i32; // physical address of the client's data frame (its DMA window)
+  dataBytes: u32; // its size; 0 = not connected
+  ntfn: i32; // slot: the client's notification (ring responses)
+  reqCons: u32; // the driver's own ring indices (never read back from the shared page)
+  rspProdPvt: u32;
+  rspPublished: u32;
+  ring: bool; // has a ring page at RINGS_VA + k * 0x1000
+  dirty: bool; // responses not yet published
+  unconnected: bool; // waiting for BLK_OP_CONNECT
+}
+const CLIENT_BYTES = (offsetof<Client>() + 7) & ~7; // records stay word-aligned
+const CLIENTS: usize = memory.data(CLIENT_BYTES * (MAX_CLIENTS + 1), 8);
+@inline function cl(k: i32): Client { return changetype<Client>(CLIENTS + <usize>(k * CLIENT_BYTES)); }
+
+/** What a virtqueue slot (one request in flight) belongs to. */
+@unmanaged class Slot {
+  owner: i32; // client number; 0 = the synchronous request
+  id: i32; // the ring request's id
+  op: i32;
+}
+const SLOT_BYTES = (offsetof<Slot>() + 3) & ~3;
+const SLOTS: usize = memory.data(SLOT_BYTES * VQ_SIZE, 8);
+@inline function slot_(i: i32): Slot { return changetype<Slot>(SLOTS + <usize>(i * SLOT_BYTES)); }
+/** Free virtqueue slots: a stack of freeCount slot numbers. */
+const FREE: usize = memory.data(4 * VQ_SIZE, 8);
 let freeCount = 0;
-const slotOwner = new StaticArray<i32>(VQ_SIZE); // 0 = the synchronous request
-const slotId = new StaticArray<i32>(VQ_SIZE);
-const slotOp = new StaticArray<i32>(VQ_SIZE);
+@inline function popFree(): i32 { return load<i32>(FREE + (<usize>(--freeCount) << 2)); }
+@inline function pushFree(slot: i32): void { store<i32>(FREE + (<usize>(freeCount++) << 2), slot); }
+
+// The virtqueue.
 let availIdx = 0; // u16, free-running
 let lastUsed = 0; // u16
 let inflight = 0;
@@ -125,29 +146,29 @@ function init(): bool {
   if (e != 0) { fail('cannot open DMA window 0: error ' + e.toString()); return false; }
   const n = cfg(CFG_NCLIENTS);
   for (let k = 1; k <= MAX_CLIENTS; k++) {
-    unchecked(clFlags[k] = 0);
+    cl(k).flags = 0;
     if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
     const frame = clCfg(k, CL_DATA_FRAME);
     if (frame == 0) {
       // Connects at run time (BLK_OP_CONNECT): known device, no frames yet.
-      unchecked(clFlags[k] = clCfg(k, CL_FLAGS));
-      unchecked(clBase[k] = <u32>clCfg(k, CL_BASE));
-      unchecked(clSectors[k] = <u32>clCfg(k, CL_SECTORS));
-      unchecked(clDataBytes[k] = 0);
-      unchecked(clRing[k] = false);
-      unconnected[k] = true;
+      cl(k).flags = clCfg(k, CL_FLAGS);
+      cl(k).base = <u32>clCfg(k, CL_BASE);
+      cl(k).sectors = <u32>clCfg(k, CL_SECTORS);
+      cl(k).dataBytes = 0;
+      cl(k).ring = false;
+      cl(k).unconnected = true;
       maxK = k;
       continue;
     }
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ | DMA_WRITE, 0, 0);
     if (e != 0) { fail('client ' + k.toString() + ': cannot open its DMA window: error ' + e.toString()); continue; }
-    unchecked(clFlags[k] = clCfg(k, CL_FLAGS));
-    unchecked(clBase[k] = <u32>clCfg(k, CL_BASE));
-    unchecked(clSectors[k] = <u32>clCfg(k, CL_SECTORS));
-    unchecked(clDataPa[k] = info(frame));
-    unchecked(clDataBytes[k] = <u32>clCfg(k, CL_DATA_BYTES));
-    unchecked(clNtfn[k] = clCfg(k, CL_NTFN));
-    unchecked(clRing[k] = clCfg(k, CL_RING) != 0);
+    cl(k).flags = clCfg(k, CL_FLAGS);
+    cl(k).base = <u32>clCfg(k, CL_BASE);
+    cl(k).sectors = <u32>clCfg(k, CL_SECTORS);
+    cl(k).dataPa = info(frame);
+    cl(k).dataBytes = <u32>clCfg(k, CL_DATA_BYTES);
+    cl(k).ntfn = clCfg(k, CL_NTFN);
+    cl(k).ring = clCfg(k, CL_RING) != 0;
     maxK = k;
   }
   // Started from a boot plan, the root task has bound the IRQ to the notification already.
@@ -204,7 +225,7 @@ function init(): bool {
     // Header words that never change: reserved, and the sector's high word (disks below 2 TiB).
     poke(PRIV + PRIV_HDR + 16 * i + 4, 0);
     poke(PRIV + PRIV_HDR + 16 * i + 12, 0);
-    unchecked(freeSlots[i] = VQ_SIZE - 1 - i);
+    pushFree(VQ_SIZE - 1 - i);
   }
   freeCount = VQ_SIZE;
   poke(PRIV + PRIV_AVAIL, 0);
@@ -212,14 +233,14 @@ function init(): bool {
   setReg(R_STATUS, 0xf);
   capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
   for (let k = 1; k <= maxK; k++) {
-    if (clFlags[k] == 0) continue;
-    if (clSectors[k] == <u32>BLK_WHOLE_DISK) unchecked(clSectors[k] = clBase[k] < capacity ? capacity - clBase[k] : 0);
-    if (clSectors[k] > capacity || unchecked(clBase[k]) > capacity - unchecked(clSectors[k])) {
-      fail('client ' + k.toString() + ': virtual block device [' + clBase[k].toString() + ', ' + (<u64>clBase[k] + <u64>clSectors[k]).toString() +
+    if (cl(k).flags == 0) continue;
+    if (cl(k).sectors == <u32>BLK_WHOLE_DISK) cl(k).sectors = cl(k).base < capacity ? capacity - cl(k).base : 0;
+    if (cl(k).sectors > capacity || cl(k).base > capacity - cl(k).sectors) {
+      fail('client ' + k.toString() + ': virtual block device [' + cl(k).base.toString() + ', ' + (<u64>cl(k).base + <u64>cl(k).sectors).toString() +
         ') is beyond the disk (' + capacity.toString() + ' sectors): the manifest does not fit this disk');
-      unchecked(clFlags[k] = 0);
+      cl(k).flags = 0;
     }
-    if (deviceRo) unchecked(clFlags[k] = unchecked(clFlags[k]) & ~CLF_WRITE);
+    if (deviceRo) cl(k).flags = cl(k).flags & ~CLF_WRITE;
   }
   if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
   return true;
@@ -227,24 +248,24 @@ function init(): bool {
 
 /** Check a request of client k against its virtual device and data frame. */
 function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
-  if (k < 1 || k > MAX_CLIENTS || unchecked(clFlags[k]) == 0 || unchecked(clDataBytes[k]) == 0) return BLK_S_DENIED;
+  if (k < 1 || k > MAX_CLIENTS || cl(k).flags == 0 || cl(k).dataBytes == 0) return BLK_S_DENIED;
   if (op == BLK_OP_FLUSH) return canFlush ? BLK_S_OK : BLK_S_UNSUPP;
   if (op != BLK_OP_READ && op != BLK_OP_WRITE) return BLK_S_UNSUPP;
   if (count == 0 || count > <u32>BLK_MAX_SECTORS) return BLK_S_DENIED;
-  if (count > unchecked(clSectors[k]) || sector > unchecked(clSectors[k]) - count) return BLK_S_DENIED;
+  if (count > cl(k).sectors || sector > cl(k).sectors - count) return BLK_S_DENIED;
   const bytes = count * 512;
-  if ((offset & 511) != 0 || bytes > unchecked(clDataBytes[k]) || offset > unchecked(clDataBytes[k]) - bytes) return BLK_S_DENIED;
-  if (op == BLK_OP_WRITE && (clFlags[k] & CLF_WRITE) == 0) return BLK_S_DENIED;
+  if ((offset & 511) != 0 || bytes > cl(k).dataBytes || offset > cl(k).dataBytes - bytes) return BLK_S_DENIED;
+  if (op == BLK_OP_WRITE && (cl(k).flags & CLF_WRITE) == 0) return BLK_S_DENIED;
   return BLK_S_OK;
 }
 
 /** Put a checked request on the virtqueue (not yet published: runBatch publishes the batch's
  *  available index once, then notifies). */
 function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
-  const slot = unchecked(freeSlots[--freeCount]);
-  unchecked(slotOwner[slot] = owner);
-  unchecked(slotId[slot] = id);
-  unchecked(slotOp[slot] = op);
+  const slot = popFree();
+  slot_(slot).owner = owner;
+  slot_(slot).id = id;
+  slot_(slot).op = op;
   const h = PRIV + PRIV_HDR + 16 * slot;
   const t = PRIV + PRIV_INDIRECT + 48 * slot;
   poke(PRIV + PRIV_STATUS + 4 * slot, 0xff);
@@ -254,14 +275,9 @@ function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, o
     poke(t + 12, D_NEXT | (2 << 16)); // header -> status
   } else {
     poke(h, op == BLK_OP_READ ? T_IN : T_OUT);
-    poke(h + 8, <i32>(clBase[k] + sector));
-    let pa = unchecked(clDataPa[k]) + <i32>offset;
-    if (evilPending) {
-      // The misbehaving variant: a buffer below the client's frame, outside every window.
-      evilPending = false;
-      pa = unchecked(clDataPa[k]) - 0x10_0000;
-      console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
-    }
+    poke(h + 8, <i32>(cl(k).base + sector));
+    let pa = cl(k).dataPa + <i32>offset;
+    if (evilPending) pa = evilBuffer(k);
     poke(t + 12, D_NEXT | (1 << 16));
     poke(t + 16, pa);
     poke(t + 24, <i32>(count * 512));
@@ -272,37 +288,50 @@ function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, o
   inflight++;
 }
 
+/** The misbehaving variant (DRV_F_EVIL_DMA), once: a buffer below client k's frame, outside
+ *  every window. Kept out of submit(), whose string-free body needs no shadow-stack frame. */
+function evilBuffer(k: i32): i32 {
+  evilPending = false;
+  const pa = cl(k).dataPa - 0x10_0000;
+  console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+  return pa;
+}
+
 function respond(k: i32, id: i32, op: i32, status: i32): void {
-  const e = ringEntry(RINGS + k * 4096, unchecked(rspProdPvt[k]));
+  const e = ringEntry(RINGS + k * 4096, cl(k).rspProdPvt);
   poke(e + RSP_ID, id);
   poke(e + RSP_OP, op);
   poke(e + RSP_STATUS, status);
-  unchecked(rspProdPvt[k] = unchecked(rspProdPvt[k]) + 1);
-  unchecked(rspDirty[k] = true);
+  cl(k).rspProdPvt = cl(k).rspProdPvt + 1;
+  cl(k).dirty = true;
+}
+
+function logDeviceError(status: i32): void {
+  console.log('blk: request failed on the device: status ' + status.toString());
 }
 
 function complete(slot: i32, status: i32): void {
   inflight--;
-  unchecked(freeSlots[freeCount++] = slot);
-  const owner = unchecked(slotOwner[slot]);
-  if (verbose && status != 0) console.log('blk: request failed on the device: status ' + status.toString());
+  pushFree(slot);
+  const owner = slot_(slot).owner;
+  if (verbose && status != 0) logDeviceError(status);
   if (owner == 0) {
     syncDone = true;
     syncStatus = status;
   } else {
-    respond(owner, unchecked(slotId[slot]), unchecked(slotOp[slot]), status);
+    respond(owner, slot_(slot).id, slot_(slot).op, status);
   }
 }
 
 /** Push the responses of every client that has new ones; signal those that asked for it. */
 function publishResponses(): void {
   for (let k = 1; k <= maxK; k++) {
-    if (!unchecked(rspDirty[k])) continue;
-    unchecked(rspDirty[k] = false);
-    if (!unchecked(clRing[k])) continue;
-    const notify = ringPushResponses(RINGS + k * 4096, unchecked(rspProdPvt[k]), unchecked(rspPublished[k]));
-    unchecked(rspPublished[k] = unchecked(rspProdPvt[k]));
-    if (notify) sysSend(clNtfn[k], 0, 0, 0, 0, 0, 0);
+    if (!cl(k).dirty) continue;
+    cl(k).dirty = false;
+    if (!cl(k).ring) continue;
+    const notify = ringPushResponses(RINGS + k * 4096, cl(k).rspProdPvt, cl(k).rspPublished);
+    cl(k).rspPublished = cl(k).rspProdPvt;
+    if (notify) sysSend(cl(k).ntfn, 0, 0, 0, 0, 0, 0);
   }
 }
 
@@ -342,26 +371,26 @@ function runBatch(): void {
 
 function disconnect(k: i32, why: string): void {
   console.log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
-  unchecked(clRing[k] = false);
+  cl(k).ring = false;
 }
 
 /** Take requests from every ring (at most a fair share each); returns how many went to the device. */
 function pollRings(): i32 {
   let submitted = 0;
   for (let k = 1; k <= maxK; k++) {
-    if (!unchecked(clRing[k]) || unchecked(clFlags[k]) == 0) continue;
+    if (!cl(k).ring || cl(k).flags == 0) continue;
     const ring = RINGS + k * 4096;
-    const n = ringRequestsAvailable(ring, unchecked(reqCons[k]), unchecked(rspProdPvt[k]));
+    const n = ringRequestsAvailable(ring, cl(k).reqCons, cl(k).rspProdPvt);
     if (n < 0) { disconnect(k, 'impossible request producer index'); continue; }
     let take = n;
     const share = VQ_SIZE / 2;
     if (take > share) take = share;
     // What check() looks up about client k is the driver's own (never on the shared page):
     // read it once per batch. Every request's own fields are still checked one by one.
-    const sectors = unchecked(clSectors[k]);
-    const dataBytes = unchecked(clDataBytes[k]);
-    const canWrite = (unchecked(clFlags[k]) & CLF_WRITE) != 0;
-    let cons = unchecked(reqCons[k]);
+    const sectors = cl(k).sectors;
+    const dataBytes = cl(k).dataBytes;
+    const canWrite = (cl(k).flags & CLF_WRITE) != 0;
+    let cons = cl(k).reqCons;
     for (let i = 0; i < take; i++) {
       if (freeCount == 0) break;
       // Copy the request out of the shared page once, then check the copy.
@@ -388,7 +417,7 @@ function pollRings(): i32 {
       submit(k, id, k, op, sector, count, offset);
       submitted++;
     }
-    unchecked(reqCons[k] = cons);
+    cl(k).reqCons = cons;
   }
   return submitted;
 }
@@ -402,7 +431,7 @@ function identify(s: i32): i32 {
 /** BLK_OP_CONNECT from client k with `n` capabilities at DRV_STAGE_SLOT: data frame,
  *  notification, ring frame (optional). Checks them, keeps them, opens DMA window k. */
 function connect(k: i32, n: i32): i32 {
-  if (k < 1 || k > MAX_CLIENTS || !unconnected[k] || n < 1) return BLK_S_DENIED;
+  if (k < 1 || k > MAX_CLIENTS || !cl(k).unconnected || n < 1) return BLK_S_DENIED;
   const st = DRV_STAGE_SLOT;
   if (identify(st) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
   // A synchronous client may send its data frame alone (no notification: nothing to signal).
@@ -418,17 +447,17 @@ function connect(k: i32, n: i32): i32 {
   }
   if (sysInvoke(dmaSlot, M_DMA_SET_WINDOW, k, base, DMA_READ | DMA_WRITE, 0, 0) != 0) return BLK_S_DENIED;
   sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
-  unchecked(clDataPa[k] = res(1));
-  unchecked(clDataBytes[k] = <u32>res(2) * 4096);
-  unchecked(clNtfn[k] = n >= 2 ? base + 1 : 0);
+  cl(k).dataPa = res(1);
+  cl(k).dataBytes = <u32>res(2) * 4096;
+  cl(k).ntfn = n >= 2 ? base + 1 : 0;
   if (n == 3) {
     if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, RINGS + k * 4096, 3, 0, 0) != 0) return BLK_S_DENIED;
-    reqCons[k] = 0;
-    rspProdPvt[k] = 0;
-    rspPublished[k] = 0;
-    unchecked(clRing[k] = true);
+    cl(k).reqCons = 0;
+    cl(k).rspProdPvt = 0;
+    cl(k).rspPublished = 0;
+    cl(k).ring = true;
   }
-  unconnected[k] = false;
+  cl(k).unconnected = false;
   if (verbose) console.log('blk: client ' + k.toString() + ' connected' + (n == 3 ? ' with a ring' : ''));
   return BLK_S_OK;
 }
@@ -452,7 +481,7 @@ export function main(): i32 {
     publishResponses(); // responses to refused requests
     let more = false;
     for (let k = 1; k <= maxK; k++) {
-      if (clRing[k] && unchecked(clFlags[k]) != 0 && ringFinalCheckRequests(RINGS + k * 4096, unchecked(reqCons[k]))) more = true;
+      if (cl(k).ring && cl(k).flags != 0 && ringFinalCheckRequests(RINGS + k * 4096, cl(k).reqCons)) more = true;
     }
     if (more) continue;
     let err = 0;
@@ -476,17 +505,17 @@ export function main(): i32 {
       r0 = connect(k, ncaps);
       if (ncaps != 0) clearStage();
       if (r0 == BLK_S_OK) {
-        r1 = <i32>unchecked(clSectors[k]);
-        r2 = (unchecked(clFlags[k]) & CLF_WRITE) != 0 ? 1 : 0;
+        r1 = <i32>cl(k).sectors;
+        r2 = (cl(k).flags & CLF_WRITE) != 0 ? 1 : 0;
       }
       continue;
     }
     if (ncaps != 0) clearStage();
     if (label == BLK_OP_INFO) {
-      const ok = k >= 1 && k <= MAX_CLIENTS && unchecked(clFlags[k]) != 0;
+      const ok = k >= 1 && k <= MAX_CLIENTS && cl(k).flags != 0;
       r0 = ok ? BLK_S_OK : BLK_S_DENIED;
-      r1 = ok ? <i32>unchecked(clSectors[k]) : 0;
-      r2 = ok && (clFlags[k] & CLF_WRITE) != 0 ? 1 : 0;
+      r1 = ok ? <i32>cl(k).sectors : 0;
+      r2 = ok && (cl(k).flags & CLF_WRITE) != 0 ? 1 : 0;
       continue;
     }
     const sector = <u32>m0;
