@@ -46,6 +46,18 @@ export class DmaPort {
     return pa - DRAM_BASE;
   }
 
+  /** Admit [pa, pa+len) for `access` once and return its offset in `bytes` (DRAM), for a device
+   *  that then moves or decodes the whole range itself (a descriptor, a payload the backend
+   *  fills in place): one guard check instead of one per field. Throws DmaFault if refused. */
+  span(pa: number, len: number, access: DmaAccess): number {
+    return this.offset(pa, len, access);
+  }
+
+  /** DRAM as bytes: index it only with an offset `span` returned, within the admitted length. */
+  get bytes(): Uint8Array {
+    return this.dram.u8;
+  }
+
   /** A copy of `len` bytes at `pa`. */
   read(pa: number, len: number): Uint8Array {
     const off = this.offset(pa, len, 'read');

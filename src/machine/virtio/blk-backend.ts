@@ -4,8 +4,10 @@
 // exactly dst.length/src.length bytes, or throw (RangeError past the end; any Error for an I/O
 // failure — the block device turns every throw into VIRTIO_BLK_S_IOERR). `write` on a read-only
 // backend throws. `flush` makes completed writes durable (a no-op in memory).
-// A backend keeps no reference to `dst`/`src` after the call returns: the block device reuses
-// one staging buffer for every request.
+// A backend keeps no reference to `dst`/`src` after the call returns: the block device passes
+// either its one staging buffer or the guest's own buffer (a view of DRAM the IOMMU admitted),
+// and a failed read may leave `dst` partly written (the request then ends VIRTIO_BLK_S_IOERR,
+// whose data the driver must not use).
 // This file must stay free of `node:` imports: the machine layer runs in a browser too. The
 // host-file backend is blk-file.ts.
 

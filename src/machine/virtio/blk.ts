@@ -204,23 +204,39 @@ export class VirtioBlk implements VirtioDevice {
   private execute(chain: DescriptorChain): number {
     const dma = this.host!.dma;
     if (chain.readableLength < HEADER_BYTES) return this.ioerr('request header shorter than 16 bytes');
-    const h = this.hdr;
-    gatherInto(dma, chain.readable, 0, h);
-    const type = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
-    const sector = ((h[8] | (h[9] << 8) | (h[10] << 16) | (h[11] << 24)) >>> 0) +
-      ((h[12] | (h[13] << 8) | (h[14] << 16) | (h[15] << 24)) >>> 0) * 0x1_0000_0000;
+    // The header: decoded in place when its first descriptor holds all of it (one guard check).
+    let h: Uint8Array = this.hdr;
+    let o = 0;
+    if (chain.readable[0].len >= HEADER_BYTES) {
+      o = dma.span(chain.readable[0].addr, HEADER_BYTES, 'read');
+      h = dma.bytes;
+    } else {
+      gatherInto(dma, chain.readable, 0, h);
+    }
+    const type = (h[o] | (h[o + 1] << 8) | (h[o + 2] << 16) | (h[o + 3] << 24)) >>> 0;
+    const sector = ((h[o + 8] | (h[o + 9] << 8) | (h[o + 10] << 16) | (h[o + 11] << 24)) >>> 0) +
+      ((h[o + 12] | (h[o + 13] << 8) | (h[o + 14] << 16) | (h[o + 15] << 24)) >>> 0) * 0x1_0000_0000;
     const dataIn = chain.writableLength - 1; // bytes before the status byte
     switch (type) {
       case VIRTIO_BLK_T_IN: {
         const range = this.checkRange(sector, dataIn);
         if (range !== null) return this.ioerr(range);
-        const buf = this.staging(dataIn);
+        // The payload in one descriptor (the usual layout): the backend fills guest memory in
+        // place, once the IOMMU has admitted the whole buffer. Otherwise staged and scattered.
+        const direct = dataIn > 0 && chain.writable[0].len === dataIn;
+        let buf: Uint8Array;
+        if (direct) {
+          const d = dma.span(chain.writable[0].addr, dataIn, 'write');
+          buf = dma.bytes.subarray(d, d + dataIn);
+        } else {
+          buf = this.staging(dataIn);
+        }
         try {
           this.backend.read(sector * VIRTIO_BLK_SECTOR, buf);
         } catch (e) {
           return this.ioerr(`backend: ${(e as Error).message}`);
         }
-        scatter(dma, chain.writable, 0, buf);
+        if (!direct) scatter(dma, chain.writable, 0, buf);
         this.written = dataIn;
         return VIRTIO_BLK_S_OK;
       }
@@ -229,8 +245,16 @@ export class VirtioBlk implements VirtioDevice {
         if (this.backend.readOnly) return this.ioerr('write to a read-only disk');
         const range = this.checkRange(sector, len);
         if (range !== null) return this.ioerr(range);
-        const data = this.staging(len);
-        gatherInto(dma, chain.readable, HEADER_BYTES, data);
+        // As for IN: a payload in one descriptor after the header goes to the backend in place.
+        const seg = chain.readable.length === 2 && chain.readable[0].len === HEADER_BYTES ? chain.readable[1] : null;
+        let data: Uint8Array;
+        if (seg !== null && seg.len === len && len > 0) {
+          const d = dma.span(seg.addr, len, 'read');
+          data = dma.bytes.subarray(d, d + len);
+        } else {
+          data = this.staging(len);
+          gatherInto(dma, chain.readable, HEADER_BYTES, data);
+        }
         const writethrough = !this.host!.hasFeature(VIRTIO_BLK_F_FLUSH);
         try {
           this.backend.write(sector * VIRTIO_BLK_SECTOR, data);

@@ -152,11 +152,14 @@ export class Virtqueue {
       if (++count > tableSize) {
         throw new VirtqueueError(`virtqueue: chain at head ${head} is longer than ${tableSize} descriptors (a loop?)`);
       }
-      const d = table + 16 * idx;
-      const addr = this.dma.readU64(d);
-      const len = this.dma.readU32(d + 8);
-      const flags = this.dma.readU16(d + 12);
-      const next = this.dma.readU16(d + 14);
+      // One descriptor (§2.7.5: le64 addr, le32 len, le16 flags, le16 next), admitted whole.
+      const o = this.dma.span(table + 16 * idx, 16, 'read');
+      const m = this.dma.bytes;
+      const addr = ((m[o] | (m[o + 1] << 8) | (m[o + 2] << 16) | (m[o + 3] << 24)) >>> 0) +
+        ((m[o + 4] | (m[o + 5] << 8) | (m[o + 6] << 16) | (m[o + 7] << 24)) >>> 0) * 0x1_0000_0000;
+      const len = (m[o + 8] | (m[o + 9] << 8) | (m[o + 10] << 16) | (m[o + 11] << 24)) >>> 0;
+      const flags = m[o + 12] | (m[o + 13] << 8);
+      const next = m[o + 14] | (m[o + 15] << 8);
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         if (!this.indirect) throw new VirtqueueError('virtqueue: INDIRECT descriptor without VIRTIO_F_INDIRECT_DESC');
         if (inIndirect) throw new VirtqueueError('virtqueue: INDIRECT descriptor inside an indirect table');
