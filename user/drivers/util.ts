@@ -46,12 +46,12 @@ export function msgLabel(info: i32): i32 {
 }
 
 /** Halfword at `addr` (2-aligned), through the word intrinsic. */
-export function peek16(addr: i32): i32 {
+@inline export function peek16(addr: i32): i32 {
   const w = peek(addr & ~3);
   return (addr & 2) != 0 ? <i32>(<u32>w >> 16) : w & 0xffff;
 }
 /** Store the halfword `v` at `addr` (2-aligned): read-modify-write of the word. */
-export function poke16(addr: i32, v: i32): void {
+@inline export function poke16(addr: i32, v: i32): void {
   const a = addr & ~3;
   const w = peek(a);
   if ((addr & 2) != 0) poke(a, (w & 0xffff) | (v << 16));

@@ -114,6 +114,11 @@ let evilPending = false;
 let failed = false;
 /** Highest configured client number: the loops over clients stop there. */
 let maxK = 0;
+/** Clients with a connected ring, and whether any client has unpublished responses: a driver
+ *  serving only synchronous clients skips the ring scans (the synchronous path pays nothing
+ *  for the rings it does not use). */
+let rings = 0;
+let anyDirty = false;
 
 function fail(why: string): void {
   console.log('blk: ' + why);
@@ -169,6 +174,7 @@ function init(): bool {
     cl(k).dataBytes = <u32>clCfg(k, CL_DATA_BYTES);
     cl(k).ntfn = clCfg(k, CL_NTFN);
     cl(k).ring = clCfg(k, CL_RING) != 0;
+    if (cl(k).ring) rings++;
     maxK = k;
   }
   // Started from a boot plan, the root task has bound the IRQ to the notification already.
@@ -261,7 +267,7 @@ function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
 
 /** Put a checked request on the virtqueue (not yet published: runBatch publishes the batch's
  *  available index once, then notifies). */
-function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
+@inline function submit(owner: i32, id: i32, k: i32, op: i32, sector: u32, count: u32, offset: u32): void {
   const slot = popFree();
   slot_(slot).owner = owner;
   slot_(slot).id = id;
@@ -297,13 +303,14 @@ function evilBuffer(k: i32): i32 {
   return pa;
 }
 
-function respond(k: i32, id: i32, op: i32, status: i32): void {
+@inline function respond(k: i32, id: i32, op: i32, status: i32): void {
   const e = ringEntry(RINGS + k * 4096, cl(k).rspProdPvt);
   poke(e + RSP_ID, id);
   poke(e + RSP_OP, op);
   poke(e + RSP_STATUS, status);
   cl(k).rspProdPvt = cl(k).rspProdPvt + 1;
   cl(k).dirty = true;
+  anyDirty = true;
 }
 
 function logDeviceError(status: i32): void {
@@ -325,6 +332,8 @@ function complete(slot: i32, status: i32): void {
 
 /** Push the responses of every client that has new ones; signal those that asked for it. */
 function publishResponses(): void {
+  if (!anyDirty) return;
+  anyDirty = false;
   for (let k = 1; k <= maxK; k++) {
     if (!cl(k).dirty) continue;
     cl(k).dirty = false;
@@ -372,10 +381,12 @@ function runBatch(): void {
 function disconnect(k: i32, why: string): void {
   console.log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
   cl(k).ring = false;
+  rings--;
 }
 
 /** Take requests from every ring (at most a fair share each); returns how many went to the device. */
 function pollRings(): i32 {
+  if (rings == 0) return 0;
   let submitted = 0;
   for (let k = 1; k <= maxK; k++) {
     if (!cl(k).ring || cl(k).flags == 0) continue;
@@ -456,6 +467,7 @@ function connect(k: i32, n: i32): i32 {
     cl(k).rspProdPvt = 0;
     cl(k).rspPublished = 0;
     cl(k).ring = true;
+    rings++;
   }
   cl(k).unconnected = false;
   if (verbose) console.log('blk: client ' + k.toString() + ' connected' + (n == 3 ? ' with a ring' : ''));
@@ -480,7 +492,7 @@ export function main(): i32 {
     }
     publishResponses(); // responses to refused requests
     let more = false;
-    for (let k = 1; k <= maxK; k++) {
+    if (rings != 0) for (let k = 1; k <= maxK; k++) {
       if (cl(k).ring && cl(k).flags != 0 && ringFinalCheckRequests(RINGS + k * 4096, cl(k).reqCons)) more = true;
     }
     if (more) continue;
