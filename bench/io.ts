@@ -2,7 +2,7 @@
 // user-level block driver through its two interfaces (docs/DRIVERS.md), synchronous IPC
 // against Xen-style shared rings.
 //
-// For 4 KiB random reads and writes at each queue depth: requests per second of host time,
+// For 4 KiB random reads and writes at each queue depth: requests per second of host CPU time,
 // kernel entries (system calls + interrupts + faults) and context switches per request, and
 // virtual time per request. Synchronous queue depth n = n client tasks sharing one virtual
 // device, each making blocking calls; ring queue depth n = one client keeping n requests on its
@@ -23,7 +23,10 @@ import { Rig, buildBlkSystem, startBlkSystem, buildProgram, buildNetSystem, star
 import { median, round } from './stats.ts';
 
 interface Sample {
+  /** Requests per second of the process's CPU time (user + system, all threads). */
   rps: number;
+  /** Requests per second of wall-clock time. */
+  rpsWall: number;
   entries: number;
   switches: number;
   vus: number;
@@ -32,6 +35,21 @@ interface Sample {
 }
 
 const DISK_BYTES = 32 << 20;
+
+/** A full collection before the clock starts, when node runs with --expose-gc (`npm run bench`
+ *  does): each run builds a fresh 256 MiB board, and the previous runs' boards would otherwise
+ *  be collected during whichever run came next. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** CPU seconds (user + system, every thread of this process) since `from`. Requests per second
+ *  are of CPU time, not wall-clock time: on a machine shared with other work, time spent
+ *  waiting for a core is not the system's cost (wall-clock rates are in the JSON as rps_wall). */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
 let coldDisk = false;
 
 /** A fresh in-memory disk, resident unless --cold-disk (see the file comment). */
@@ -53,10 +71,13 @@ async function once(iface: 'sync' | 'ring', op: number, qd: number, ops: number,
   const k0 = { ...k };
   const c0 = rig.board.clock.cycles;
   const i0 = rig.board.hart.instret;
+  collectGarbage();
+  const u0 = process.cpuUsage();
   const t0 = performance.now();
   const procs = s.clients.flat();
   rig.runUntilDone(procs, 4e9);
   const t = (performance.now() - t0) / 1000;
+  const u = cpuSeconds(u0);
   const bad = procs.filter((p) => p.status !== 0);
   if (bad.length > 0) throw new Error(`bench io: ${bad.map((p) => `${p.name} ended with ${p.status}`).join(', ')}\n${rig.log}`);
   const n = iface === 'sync' ? Math.ceil(ops / qd) * qd : ops;
@@ -64,7 +85,8 @@ async function once(iface: 'sync' | 'ring', op: number, qd: number, ops: number,
   const syscalls = k.syscalls - k0.syscalls - procs.length;
   const entries = syscalls + (k.irqs - k0.irqs) + (k.timerIrqs - k0.timerIrqs) + (k.faults - k0.faults);
   return {
-    rps: n / t,
+    rps: n / u,
+    rpsWall: n / t,
     entries: entries / n,
     switches: (k.switches - k0.switches) / n,
     vus: (rig.board.clock.cycles - c0) / n / (rig.board.clock.cpuHz / 1e6),
@@ -84,19 +106,23 @@ async function onceNet(iface: 'sync' | 'ring', qd: number, ops: number, seed: nu
   const s0 = await buildNetSystem(rig, 0, [{ mode: ring ? P.NM_PING_RING : P.NM_PING_SYNC, ops, qd, mac: a, peer: b, len: 1500, seed, fast: true }]);
   const s1 = await buildNetSystem(rig, 1, [{ mode: ring ? P.NM_ECHO_RING : P.NM_ECHO_SYNC, qd, mac: b }]);
   startNetSystems(rig, [s0, s1]);
+  collectGarbage();
   const k = rig.kernel.stats;
   const k0 = { ...k };
   const c0 = rig.board.clock.cycles;
   const i0 = rig.board.hart.instret;
+  const u0 = process.cpuUsage();
   const t0 = performance.now();
   rig.runUntilDone(s0.clients, 4e9);
   const t = (performance.now() - t0) / 1000;
+  const u = cpuSeconds(u0);
   const bad = s0.clients.filter((p) => p.status !== 0);
   if (bad.length > 0) throw new Error(`bench io: ${bad.map((p) => `${p.name} ended with ${p.status}`).join(', ')}\n${rig.log}`);
   const syscalls = k.syscalls - k0.syscalls - s0.clients.length;
   const entries = syscalls + (k.irqs - k0.irqs) + (k.timerIrqs - k0.timerIrqs) + (k.faults - k0.faults);
   return {
-    rps: ops / t,
+    rps: ops / u,
+    rpsWall: ops / t,
     entries: entries / ops,
     switches: (k.switches - k0.switches) / ops,
     vus: (rig.board.clock.cycles - c0) / ops / (rig.board.clock.cpuHz / 1e6),
@@ -125,7 +151,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write('io: user-level virtio drivers, sync IPC vs shared rings: blk = 4 KiB random requests,\n');
   process.stdout.write('net = 1,500-byte frames round-tripped through an echo service on a second NIC\n');
   process.stdout.write(`(median of ${runs} runs, ${ops} requests per run${coldDisk ? ', cold disk' : ''})\n\n`);
-  process.stdout.write('| device | op | interface | QD | requests/s (host) | kernel entries/req | switches/req | interrupts/req | user insns/req | virtual µs/req |\n');
+  process.stdout.write('| device | op | interface | QD | requests/s (host CPU time) | kernel entries/req | switches/req | interrupts/req | user insns/req | virtual µs/req |\n');
   process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
   const kinds: { device: string; op: string; run: (iface: 'sync' | 'ring', qd: number, seed: number) => Promise<Sample> }[] = [];
   if (devices.includes('blk')) {
@@ -133,6 +159,8 @@ export async function main(argv: string[]): Promise<void> {
     kinds.push({ device: 'blk', op: 'write', run: (i, q, sd) => once(i, P.BLK_OP_WRITE, q, ops, sd) });
   }
   if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 2), sd) });
+  /** Per device/op/QD: ring ÷ sync requests/s of each run pair (run r of each, back to back). */
+  const pairs = new Map<string, number[]>();
   for (const kind of kinds) {
     for (const qd of qds) {
       // Alternate the two interfaces run by run, so that a change in the machine's load
@@ -141,6 +169,7 @@ export async function main(argv: string[]): Promise<void> {
       for (let r = 0; r < runs; r++) {
         for (const iface of ['sync', 'ring'] as const) bySide[iface].push(await kind.run(iface, qd, 1000 + r));
       }
+      pairs.set(`${kind.device}/${kind.op}/${qd}`, bySide.sync.map((x, r) => bySide.ring[r].rps / x.rps));
       for (const iface of ['sync', 'ring'] as const) {
         const samples = bySide[iface];
         const row = {
@@ -152,6 +181,8 @@ export async function main(argv: string[]): Promise<void> {
           insns_per_req: Math.round(median(samples.map((x) => x.insns))),
           vus_per_req: round(median(samples.map((x) => x.vus)), 1),
           rps_runs: samples.map((x) => Math.round(x.rps)).join('/'),
+          rps_wall: Math.round(median(samples.map((x) => x.rpsWall))),
+          rps_wall_runs: samples.map((x) => Math.round(x.rpsWall)).join('/'),
         };
         rows.push(row);
         process.stdout.write(`| ${row.device} | ${row.op} | ${iface} | ${qd} | ${row.rps.toLocaleString('en-US')} (${row.rps_runs}) | ${row.entries_per_req} | ${row.switches_per_req} | ${row.irqs_per_req} | ${row.insns_per_req} | ${row.vus_per_req} |\n`);
@@ -165,9 +196,19 @@ export async function main(argv: string[]): Promise<void> {
     const s = rows.find((x) => x.iface === 'sync' && x.op === r.op && x.qd === r.qd && x.device === r.device)!;
     const entries = (s.entries_per_req as number) / (r.entries_per_req as number);
     const rps = (r.rps as number) / (s.rps as number);
-    ratios.push({ device: r.device as string, op: r.op as string, qd: r.qd as number, entries_ratio: round(entries, 1), rps_ratio: round(rps, 2), entries_target: entries >= 5, rps_target: rps >= 2 });
+    // The paired ratio: the median over runs of (ring run r ÷ sync run r). The two runs of a pair
+    // are back to back, so a change in the machine's load between pairs cancels out; this is
+    // the figure the target is judged on. The ratio of the two medians is shown beside it.
+    const paired = pairs.get(`${r.device}/${r.op}/${r.qd}`)!;
+    const pm = median(paired);
+    ratios.push({
+      device: r.device as string, op: r.op as string, qd: r.qd as number, entries_ratio: round(entries, 1), rps_ratio: round(rps, 2),
+      rps_ratio_paired: round(pm, 2), rps_ratio_pairs: paired.map((x) => round(x, 2)).join('/'), entries_target: entries >= 5, rps_target: pm >= 2,
+    });
   }
-  process.stdout.write('\nring vs sync at QD >= 16 (targets: entries ratio >= 5, requests/s ratio >= 2):\n');
-  for (const x of ratios) process.stdout.write(`  ${x.device} ${x.op} QD ${x.qd}: entries ${x.entries_ratio}x ${x.entries_target ? 'ok' : 'MISSED'}, requests/s ${x.rps_ratio}x ${x.rps_target ? 'ok' : 'MISSED'}\n`);
+  process.stdout.write('\nring vs sync at QD >= 16 (targets: entries ratio >= 5, requests/s ratio >= 2, judged on the median of the run pairs\' ratios):\n');
+  for (const x of ratios) {
+    process.stdout.write(`  ${x.device} ${x.op} QD ${x.qd}: entries ${x.entries_ratio}x ${x.entries_target ? 'ok' : 'MISSED'}, requests/s ${x.rps_ratio_paired}x paired (${x.rps_ratio_pairs}; ratio of medians ${x.rps_ratio}x) ${x.rps_target ? 'ok' : 'MISSED'}\n`);
+  }
   process.stdout.write(JSON.stringify({ suite: 'io', runs, ops, coldDisk, rows, ratios }) + '\n');
 }
