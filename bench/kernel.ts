@@ -14,19 +14,16 @@
 // Median of N runs after a warm-up. Last line: JSON.
 
 import { writeFileSync } from 'node:fs';
-import { bootSystem, make, spawn, grantCap, rootInvoke, type TestSystem } from '../src/kernel/test-support.ts';
+import {
+  bootSystem, make, spawn, grantCap, rootInvoke, resume, userWord, callPair, bindSc, bootInfoPa, SERVER_START, POOL_PAGER,
+  type TestSystem,
+} from '../src/kernel/test-support.ts';
 import { ObjType, Rights, BootInfo } from '../src/abi/caps.ts';
 import { Method } from '../src/abi/sys.ts';
-import { bootInfoPa } from '../src/kernel/test-support.ts';
 import { median, round } from './stats.ts';
 import { UART_IRQ } from '../src/machine/uart16550.ts';
 
-const SERVER = `
-_start:
-  li a7, SYS_RECV
-  li a0, 1
-  li a6, 0
-  ecall
+const SERVER = `${SERVER_START}
 loop:
   addi a2, a2, 1
   li a1, 1
@@ -62,23 +59,10 @@ function ipcOnce(n: number, trace: boolean, sc = false): { sys: TestSystem; perS
   const sys = bootSystem();
   sys.kernel.trace.enabled = trace;
   sys.board.run(1000); // the root stops
-  const ep = make(sys, ObjType.Endpoint);
-  const done = make(sys, ObjType.Endpoint);
-  const server = spawn(sys, SERVER, { start: false });
-  const client = spawn(sys, CLIENT, { start: false });
-  grantCap(sys, server, ep, 1);
-  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
-  grantCap(sys, client, done, 2);
+  const { server, client } = callPair(sys, SERVER, CLIENT);
   rootInvoke(sys, client.threadSlot, Method.ThreadSetRegs, client.symbols.get('_start')!, 0xe000_0000, n);
-  if (sc) {
-    for (const t of [server, client]) {
-      const s = make(sys, ObjType.SchedContext);
-      rootInvoke(sys, s, Method.ScConfigure, 100_000, 100_000); // ticks at 10 MHz: 10 ms / 10 ms
-      rootInvoke(sys, t.threadSlot, Method.ThreadBindSc, s);
-    }
-  }
-  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  if (sc) for (const t of [server, client]) bindSc(sys, t, 100_000, 100_000); // ticks at 10 MHz: 10 ms / 10 ms
+  resume(sys, server, client);
   const f0 = sys.kernel.stats.fastpath;
   const i0 = sys.board.hart.instret;
   const t0 = performance.now();
@@ -96,27 +80,7 @@ function faultOnce(pages: number): number {
   const f = make(sys, ObjType.Frame, 9);
   const pep = make(sys, ObjType.Endpoint);
   const done = make(sys, ObjType.Endpoint);
-  const pager = spawn(sys, `
-_start:
-  li s3, 0x10000000
-  li a7, SYS_RECV
-  li a0, 1
-  li a6, 0
-  ecall
-loop:
-  li t0, UTCB
-  ori t1, s3, 3
-  sw t1, 0x10c(t0)
-  sw a2, 0x110(t0)
-  li t2, 0x1000
-  add s3, s3, t2
-  li a1, 0x200
-  li a0, 1
-  li a6, 0
-  li a7, SYS_REPLY_RECV
-  ecall
-  j loop
-`, { prio: 150, start: false });
+  const pager = spawn(sys, POOL_PAGER, { prio: 150, start: false });
   const client = spawn(sys, `
 _start:
   li s0, 0x20000000
@@ -135,8 +99,7 @@ _start:
   grantCap(sys, pager, pep, 1);
   grantCap(sys, client, done, 2);
   rootInvoke(sys, client.threadSlot, Method.ThreadSetRegs, client.symbols.get('_start')!, 0xe000_0000, pages);
-  rootInvoke(sys, pager.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  resume(sys, pager, client);
   const f0 = sys.kernel.stats.faults;
   const t0 = performance.now();
   sys.board.run(Number.MAX_SAFE_INTEGER);
@@ -191,9 +154,8 @@ woke: .word 0, 0
   sys.board.clock.at(at, () => sys.board.uart.pushInput(new Uint8Array([0x41])));
   sys.board.run(100_000);
   const va = drv.symbols.get('woke')!;
-  const pa = drv.task.maps.get(va >>> 12)!.pa + (va & 0xfff);
-  const woke = sys.board.dram.readU32(pa);
-  if (sys.board.dram.readU32(pa + 4) !== 0x41) throw new Error('kernel bench: the UART driver did not receive its byte');
+  const woke = userWord(sys, drv, va);
+  if (userWord(sys, drv, va + 4) !== 0x41) throw new Error('kernel bench: the UART driver did not receive its byte');
   return ((woke - at) / sys.board.clock.cpuHz) * 1e6;
 }
 

@@ -1,7 +1,8 @@
 // The boot plan and the start-information pages (docs/USERLAND.md "Boot plan", "Start
 // information"): the layouts shared by the encoder (src/manifest/bootplan.ts, on the host), the
-// root task (user/root) and the system components that read their start information (memory
-// manager, name service, supervisor). Only layouts live here; the encoder is in src/manifest.
+// root task (user/root) and the components that read their start information (memory manager,
+// name service, supervisor, capability directory: user/lib/startinfo.ts). Only layouts live
+// here; the encoder is in src/manifest.
 //
 // Everything is little-endian 32-bit words; every offset below is in WORDS. A table is (count,
 // word offset from the start of the plan). A name is NAME_WORDS words: byte length, then up to
@@ -170,9 +171,11 @@ export const PLAN_NONE = 0xffffffff;
 
 // ---------------------------------------------------------------------------------------------
 // Start information: the page mapped read-only at START_INFO_BASE in the memory manager, the
-// name service and the supervisor; their thread starts with a0 = START_INFO_BASE (other
-// components start with a0 = 0). Word offsets. The root task copies the page verbatim from the
-// plan; the encoder fills in the slot numbers, which are the slots of the holder's space.
+// name service, the supervisor and every component with a capability directory entry (StartCap);
+// their thread starts with a0 = START_INFO_BASE (other components start with a0 = 0; a
+// virtio-blk driver's page is its own layout, user/lib/io-proto.ts CFG_*). Word offsets. The
+// root task copies the page verbatim from the plan; the encoder fills in the slot numbers, which
+// are the slots of the holder's space.
 // ---------------------------------------------------------------------------------------------
 
 export const START_INFO_BASE = 0xef00_0000;
@@ -201,7 +204,41 @@ export const StartHdr = {
   ComponentCount: 11,
   /** Badge of the supervisor, 0 if there is none (the memory manager lets it reset others). */
   SupervisorBadge: 12,
+  /** The capability directory (StartCap entries; every StartHdr page has one, maybe empty):
+   *  entry count, entry size in words, word offset in this page. */
+  CapCount: 13,
+  CapWords: 14,
+  CapTable: 15,
   Words: 16,
+} as const;
+
+/**
+ * Capability directory: the capabilities granted to the holder that it cannot find by
+ * convention (CompSlot) because their slot depends on what else it holds (docs/MANIFEST.md
+ * "Capabilities": slots from CompSlot.FirstFree in rule order). One entry per (kind, name); a
+ * component looks its capability up by what it is for (user/lib/startinfo.ts). A component
+ * whose grants include such a capability gets a start-information page (a StartHdr page, role
+ * Task, no endpoint and no tables for a plain component) even if it would have none otherwise.
+ */
+export const StartCap = {
+  /** StartCapKind: what the capability is for, and what Name names. */
+  Kind: 0,
+  /** Its (first) slot in the holder's capability space. */
+  Slot: 1,
+  /** Consecutive slots it occupies. */
+  Slots: 2,
+  /** Its rights (src/abi/caps.ts Rights). */
+  Rights: 3,
+  /** The name the holder looks it up by (NAME_WORDS words). */
+  Name: 4,
+  Words: 4 + NAME_WORDS,
+} as const;
+
+export const StartCapKind = {
+  /** Notification(ring:C) RW of a component C that uses a ring-capable service (`"ring": true`):
+   *  C waits on it for the ring responses and passes it to the provider when it connects. Name =
+   *  the service; one entry per ring-capable service C uses (all name the same notification). */
+  RingNotification: 1,
 } as const;
 
 /**

@@ -6,10 +6,10 @@
 // phases, where a few hundred cycles cannot move them past an IPC.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootSystem, make, spawn, grantCap, rootInvoke, type TestSystem, type UserTask } from './test-support.ts';
+import {
+  bootSystem, spawn, grantCap, resume, callPair, bindSc, SERVER_START, CLIENT_END, type TestSystem, type UserTask,
+} from './test-support.ts';
 import { checkInvariants } from './invariants.ts';
-import { ObjType, Rights } from '../abi/caps.ts';
-import { Method } from '../abi/sys.ts';
 import { TraceKind } from './trace.ts';
 import { TS_BLOCKED_RECV } from './objects/thread.ts';
 import type { SchedContext } from './objects/schedcontext.ts';
@@ -18,12 +18,7 @@ const ITER = 12;
 
 /** Server: receives a 6-word message, computes for `work` loop iterations, folds the message
  * into a checksum in memory, replies with 6 words (MR4/MR5 through the UTCB). */
-const server = (work: number): string => `
-_start:
-  li a7, SYS_RECV
-  li a0, 1
-  li a6, 0
-  ecall
+const server = (work: number): string => `${SERVER_START}
 loop:
   li t1, ${work}
 1:
@@ -87,18 +82,7 @@ loop:
   addi s2, s2, 16
   addi s0, s0, -1
   bnez s0, loop
-  li a7, SYS_PUTC
-  li a0, 0x4b
-  ecall
-  li a7, SYS_RECV
-  li a0, 2
-  ecall
-fail:
-  li a7, SYS_PUTC
-  li a0, 0x46
-  ecall
-  ebreak
-.data
+${CLIENT_END}.data
 log: .space ${16 * ITER}
 `;
 
@@ -139,23 +123,13 @@ interface Outcome {
 function runScenario(sc: Scenario, fastpath: boolean): Outcome {
   const sys = bootSystem(undefined, { kernel: { fastpath, traceCapacity: 1 << 16 } });
   sys.board.run(1000); // the root stops
-  const ep = make(sys, ObjType.Endpoint);
-  const done = make(sys, ObjType.Endpoint);
-  const s = spawn(sys, server(sc.serverWork), { start: false });
-  const c = spawn(sys, client(sc.clientWork), { start: false });
-  grantCap(sys, s, ep, 1);
-  grantCap(sys, c, ep, 1, Rights.Write, 0x77);
-  grantCap(sys, c, done, 2);
+  const { done, server: s, client: c } = callPair(sys, server(sc.serverWork), client(sc.clientWork));
   const scs: SchedContext[] = [];
   for (const [t, p] of [[s, sc.serverSc], [c, sc.clientSc]] as const) {
-    if (p === null) continue;
-    const slot = make(sys, ObjType.SchedContext);
-    rootInvoke(sys, slot, Method.ScConfigure, p[0], p[1]);
-    rootInvoke(sys, t.threadSlot, Method.ThreadBindSc, slot);
-    scs.push(sys.kernel.rootTask.cspace[slot]!.obj as SchedContext);
+    if (p !== null) scs.push(sys.kernel.rootTask.cspace[bindSc(sys, t, p[0], p[1])]!.obj as SchedContext);
   }
   const threads = [s, c];
-  rootInvoke(sys, s.threadSlot, Method.ThreadResume);
+  resume(sys, s);
   sys.board.run(10_000); // the server waits
   assert.equal(s.thread.state, TS_BLOCKED_RECV);
   if (sc.batchWork !== undefined) {
@@ -165,8 +139,7 @@ function runScenario(sc: Scenario, fastpath: boolean): Outcome {
   }
   sc.tweak?.(sys, s, c);
   sys.kernel.trace.enabled = true;
-  rootInvoke(sys, c.threadSlot, Method.ThreadResume);
-  if (threads.length > 2) rootInvoke(sys, threads[2].threadSlot, Method.ThreadResume);
+  resume(sys, ...threads.slice(1));
   const r = sys.board.run(50_000_000);
   assert.deepEqual(r, { kind: 'idle' }, `fastpath=${fastpath}`);
   assert.deepEqual(checkInvariants(sys.kernel), []);

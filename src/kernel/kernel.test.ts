@@ -1,7 +1,10 @@
 // End-to-end kernel tests: user programs in RV32 assembly, run on the board under the kernel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootSystem, make, spawn, grantCap, rootInvoke, type TestSystem, type UserTask } from './test-support.ts';
+import {
+  bootSystem, make, spawn, grantCap, rootInvoke, resume, userWord, callPair, bindSc, SERVER_START, CLIENT_END, CLIENT_BADGE, POOL_PAGER,
+  type TestSystem, type UserTask,
+} from './test-support.ts';
 import { checkInvariants } from './invariants.ts';
 import { ObjType, Rights, RIGHTS_ALL, BootInfo } from '../abi/caps.ts';
 import { Method } from '../abi/sys.ts';
@@ -13,19 +16,7 @@ import { Kernel } from './kernel.ts';
 import { Board } from '../machine/board.ts';
 import type { Untyped } from './objects/untyped.ts';
 
-/** Word at user virtual address `va` of `u`'s task (through its page tables' mapping). */
-function peek(sys: TestSystem, u: UserTask, va: number): number {
-  const node = u.task.maps.get(va >>> 12);
-  assert.ok(node, `nothing mapped at 0x${va.toString(16)}`);
-  return sys.board.dram.readU32(node.pa + (va & 0xfff));
-}
-
-const SERVER = `
-_start:
-  li a7, SYS_RECV
-  li a0, 1
-  li a6, 0
-  ecall
+const SERVER = `${SERVER_START}
 loop:
   addi a2, a2, 1
   mv a3, a6          # echo the badge back
@@ -49,22 +40,11 @@ loop:
   bnez a0, fail
   addi t0, s0, 1
   bne a2, t0, fail
-  li t0, 0x77
+  li t0, ${CLIENT_BADGE}
   bne a3, t0, fail
   addi s0, s0, -1
   bnez s0, loop
-  li a7, SYS_PUTC
-  li a0, 0x4b
-  ecall
-  li a7, SYS_RECV
-  li a0, 2
-  ecall
-fail:
-  li a7, SYS_PUTC
-  li a0, 0x46
-  ecall
-  ebreak
-`;
+${CLIENT_END}`;
 
 test('boot: the root runs, BootInfo describes its resources', () => {
   const sys = bootSystem(`
@@ -90,15 +70,8 @@ bad:
 
 test('IPC: call and reply-receive between two address spaces, badge delivered, fast path used', () => {
   const sys = bootSystem();
-  const ep = make(sys, ObjType.Endpoint);
-  const done = make(sys, ObjType.Endpoint);
-  const server = spawn(sys, SERVER, { start: false });
-  const client = spawn(sys, CLIENT, { start: false });
-  grantCap(sys, server, ep, 1);
-  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
-  grantCap(sys, client, done, 2);
-  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const { server, client } = callPair(sys, SERVER, CLIENT);
+  resume(sys, server, client);
   const r = sys.board.run(1_000_000);
   assert.deepEqual(r, { kind: 'idle' });
   assert.ok(sys.kernel.debugOut.endsWith('K'), sys.kernel.debugOut);
@@ -224,7 +197,7 @@ results: .space 64
   grantCap(sys, h, h.taskSlot, 3);
   rootInvoke(sys, h.threadSlot, Method.ThreadResume);
   sys.board.run(100_000);
-  const res = [0, 4, 8, 12, 16, 20, 24].map((o) => peek(sys, h, h.symbols.get('results')! + o));
+  const res = [0, 4, 8, 12, 16, 20, 24].map((o) => userWord(sys, h, h.symbols.get('results')! + o));
   assert.deepEqual(res, [Err.EmptySlot, Err.NoRights, Err.EmptySlot, Err.NoRights, Err.WrongType, Err.InvalidCall, Err.InvalidSlot]);
   // The store to the UART page faulted and, with no pager, the thread was stopped.
   assert.equal(h.thread.state, TS_INACTIVE);
@@ -358,27 +331,7 @@ test('page faults: a user-level pager serves another task', () => {
   const sys = bootSystem();
   const pep = make(sys, ObjType.Endpoint);
   const done = make(sys, ObjType.Endpoint);
-  const pager = spawn(sys, `
-_start:
-  li s3, 0x10000000       # its pool of pages
-  li a7, SYS_RECV
-  li a0, 1
-  li a6, 0
-  ecall
-loop:
-  li t0, UTCB
-  ori t1, s3, 3           # fpage: one page, read+write
-  sw t1, 0x10c(t0)
-  sw a2, 0x110(t0)        # send base: the fault address
-  li t2, 0x1000
-  add s3, s3, t2
-  li a1, 0x200            # map item, no registers
-  li a0, 1
-  li a6, 0
-  li a7, SYS_REPLY_RECV
-  ecall
-  j loop
-`, { prio: 150, start: false });
+  const pager = spawn(sys, POOL_PAGER, { prio: 150, start: false });
   const client = spawn(sys, `
 _start:
   li s0, 0x20000000
@@ -406,8 +359,7 @@ bad:
   for (let i = 0; i < 3; i++) rootInvoke(sys, make(sys, ObjType.Frame), Method.FrameMap, pager.taskSlot, 0x1000_0000 + i * 4096, 3);
   grantCap(sys, pager, pep, 1);
   grantCap(sys, client, done, 2);
-  rootInvoke(sys, pager.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  resume(sys, pager, client);
   sys.board.run(200_000);
   assert.equal(sys.kernel.debugOut, 'P');
   assert.equal(sys.kernel.stats.faults, 1 + 3); // the root's stop, then three page faults
@@ -525,15 +477,11 @@ count: .word 0
   const low = spawn(sys, spin, { prio: 50, start: false });
   const rt = spawn(sys, spin, { prio: 150, start: false });
   const high = spawn(sys, spin, { prio: 200, start: false });
-  const scRt = make(sys, ObjType.SchedContext);
-  const scHigh = make(sys, ObjType.SchedContext);
-  rootInvoke(sys, scRt, Method.ScConfigure, 1_000, 10_000); // 10 % (ticks at 10 MHz)
-  rootInvoke(sys, scHigh, Method.ScConfigure, 2_000, 10_000); // 20 %
-  rootInvoke(sys, rt.threadSlot, Method.ThreadBindSc, scRt);
-  rootInvoke(sys, high.threadSlot, Method.ThreadBindSc, scHigh);
-  for (const t of [low, rt, high]) rootInvoke(sys, t.threadSlot, Method.ThreadResume);
+  const scRt = bindSc(sys, rt, 1_000, 10_000); // 10 % (ticks at 10 MHz)
+  bindSc(sys, high, 2_000, 10_000); // 20 %
+  resume(sys, low, rt, high);
   sys.board.run(20_000_000); // 200 ms of virtual time
-  const c = [low, rt, high].map((t) => peek(sys, t, t.symbols.get('count')!));
+  const c = [low, rt, high].map((t) => userWord(sys, t, t.symbols.get('count')!));
   const total = c[0] + c[1] + c[2];
   const share = c.map((v) => v / total);
   assert.ok(share[1] > 0.08 && share[1] < 0.12, `rt share ${share[1]}`);
@@ -545,15 +493,8 @@ count: .word 0
 test('trace: events go to a bounded ring and out as Chrome trace JSON', () => {
   const sys = bootSystem(undefined, { kernel: { traceCapacity: 64 } });
   sys.kernel.trace.enabled = true;
-  const ep = make(sys, ObjType.Endpoint);
-  const done = make(sys, ObjType.Endpoint);
-  const server = spawn(sys, SERVER, { start: false });
-  const client = spawn(sys, CLIENT, { start: false });
-  grantCap(sys, server, ep, 1);
-  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
-  grantCap(sys, client, done, 2);
-  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const { server, client } = callPair(sys, SERVER, CLIENT);
+  resume(sys, server, client);
   sys.board.run(1_000_000);
   const evs = sys.kernel.trace.events();
   assert.equal(evs.length, 64);
@@ -722,7 +663,7 @@ served: .word 0
   }
   assert.ok(syscalls > 5000, `only ${syscalls} system calls`);
   // Unknown call numbers went to the exception handler as runtime calls, not to kills.
-  const served = peek(sys, handler, handler.symbols.get('served')!);
+  const served = userWord(sys, handler, handler.symbols.get('served')!);
   assert.ok(served > 500, `only ${served} runtime calls served`);
   assert.equal(handler.thread.state === TS_INACTIVE, false);
 });
@@ -814,7 +755,7 @@ bad:
   rootInvoke(sys, victim.threadSlot, Method.ThreadResume);
   sys.board.run(100_000);
   assert.equal(sys.kernel.debugOut, 'R');
-  const seen = (i: number) => peek(sys, handler, handler.symbols.get('seen')! + 4 * i);
+  const seen = (i: number) => userWord(sys, handler, handler.symbols.get('seen')! + 4 * i);
   const call = victim.symbols.get('call')!;
   assert.equal(seen(0), (0xffffe << 12 | 12) >>> 0); // label Exception, length EXC_MSG_LENGTH
   assert.deepEqual([seen(1), seen(2), seen(3), seen(4)], [8, call, 0, 0xe000_0000]);
@@ -1008,19 +949,12 @@ count: .word 0
   const poolBefore = k.vm.pool.available;
   rootInvoke(sys, h.threadSlot, Method.ThreadResume);
   sys.board.run(2_000_000);
-  const count = peek(sys, h, h.symbols.get("count")!);
+  const count = userWord(sys, h, h.symbols.get("count")!);
   assert.ok(count > 5 && count < 32, `mapped ${count} pages in fresh 4 MiB regions`);
   assert.equal(k.vm.pool.available, poolBefore, 'the kernel pool is untouched');
   // Everyone else still works: an IPC pair in fresh tasks.
-  const ep = make(sys, ObjType.Endpoint);
-  const done = make(sys, ObjType.Endpoint);
-  const server = spawn(sys, SERVER, { start: false });
-  const client = spawn(sys, CLIENT, { start: false });
-  grantCap(sys, server, ep, 1);
-  grantCap(sys, client, ep, 1, Rights.Write, 0x77);
-  grantCap(sys, client, done, 2);
-  rootInvoke(sys, server.threadSlot, Method.ThreadResume);
-  rootInvoke(sys, client.threadSlot, Method.ThreadResume);
+  const { server, client } = callPair(sys, SERVER, CLIENT);
+  resume(sys, server, client);
   sys.board.run(1_000_000);
   assert.ok(k.debugOut.endsWith('K'), k.debugOut);
   // Destroying the hostile task returns its tables to its untyped, which can then be reset.
@@ -1126,10 +1060,10 @@ _start:
   rootInvoke(sys, recv.threadSlot, Method.ThreadResume);
   rootInvoke(sys, sender.threadSlot, Method.ThreadResume);
   sys.board.run(200_000);
-  const info = peek(sys, recv, recv.symbols.get('info')!);
+  const info = userWord(sys, recv, recv.symbols.get('info')!);
   assert.equal(info & 0x7f, 1, 'the message itself is delivered');
   assert.equal(info & 0x200, 0, 'no map bit');
-  assert.equal(peek(sys, recv, recv.symbols.get('base')!), 0, 'RecvMapBase 0');
+  assert.equal(userWord(sys, recv, recv.symbols.get('base')!), 0, 'RecvMapBase 0');
   assert.equal(recv.task.maps.size, mapsBefore, 'nothing mapped');
   assert.equal(untyped.watermark, mark, 'no table allocated');
   assert.ok(sender.task.maps.has(0x40000) && sender.task.maps.has(0x40400), 'the sender keeps its pages');

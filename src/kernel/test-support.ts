@@ -1,11 +1,13 @@
 // Helpers for the kernel's tests and benchmark: assemble user programs at CODE_BASE, boot a
 // kernel on a fresh board, and build further tasks and threads from the root's untyped memory
-// through the kernel's own invocation path (Kernel.invokeAs).
+// through the kernel's own invocation path (Kernel.invokeAs); the set-up they share (callPair:
+// an IPC client/server pair; bindSc: a scheduling context; resume) and the assembly pieces of
+// their programs (SERVER_START, CLIENT_END, POOL_PAGER), defined once here.
 
 import { assemble } from '../toolchain/asm/assemble.ts';
 import { Board } from '../machine/board.ts';
 import { CODE_BASE, PAGE_SIZE, STACK_TOP, UTCB_BASE } from '../abi/layout.ts';
-import { BootSlot, BootInfo, ObjType, RIGHTS_ALL } from '../abi/caps.ts';
+import { BootSlot, BootInfo, ObjType, RIGHTS_ALL, Rights } from '../abi/caps.ts';
 import { Method } from '../abi/sys.ts';
 import { Err, errName } from '../abi/errors.ts';
 import { Kernel, type KernelOptions } from './kernel.ts';
@@ -139,6 +141,106 @@ export function grantCap(sys: TestSystem, to: UserTask, slot: number, dstSlot: n
   if (badge !== 0) rootInvoke(sys, to.taskSlot, Method.CapMint, slot, dstSlot, rights, badge);
   else rootInvoke(sys, to.taskSlot, Method.CapCopy, slot, dstSlot, rights);
 }
+
+/** Resume the threads of `tasks`, in order. */
+export function resume(sys: TestSystem, ...tasks: UserTask[]): void {
+  for (const t of tasks) rootInvoke(sys, t.threadSlot, Method.ThreadResume);
+}
+
+/** Word at user virtual address `va` of `u`'s task (through its mapping of that page). */
+export function userWord(sys: TestSystem, u: UserTask, va: number): number {
+  const node = u.task.maps.get(va >>> 12);
+  if (node === undefined) throw new Error(`nothing mapped at 0x${va.toString(16)}`);
+  return sys.board.dram.readU32(node.pa + (va & 0xfff));
+}
+
+/** The badge of the client's endpoint capability in a callPair. */
+export const CLIENT_BADGE = 0x77;
+
+export interface CallPair {
+  /** Root slots of the two endpoints. */
+  ep: number;
+  done: number;
+  server: UserTask;
+  client: UserTask;
+}
+
+/**
+ * The client/server pair of the IPC tests and the kernel benchmark, neither thread started: an
+ * endpoint `ep` that `server` receives on at its slot 1 (all rights) and `client` calls at its
+ * slot 1 (Write, badged CLIENT_BADGE), and an endpoint `done` at the client's slot 2 that nobody
+ * sends on (CLIENT_END waits there for good).
+ */
+export function callPair(sys: TestSystem, serverSource: string, clientSource: string): CallPair {
+  const ep = make(sys, ObjType.Endpoint);
+  const done = make(sys, ObjType.Endpoint);
+  const server = spawn(sys, serverSource, { start: false });
+  const client = spawn(sys, clientSource, { start: false });
+  grantCap(sys, server, ep, 1);
+  grantCap(sys, client, ep, 1, Rights.Write, CLIENT_BADGE);
+  grantCap(sys, client, done, 2);
+  return { ep, done, server, client };
+}
+
+/** Bind `t`'s thread to a new scheduling context of `budget` per `period` (timer ticks);
+ *  returns its root slot. */
+export function bindSc(sys: TestSystem, t: UserTask, budget: number, period: number): number {
+  const slot = make(sys, ObjType.SchedContext);
+  rootInvoke(sys, slot, Method.ScConfigure, budget, period);
+  rootInvoke(sys, t.threadSlot, Method.ThreadBindSc, slot);
+  return slot;
+}
+
+/** Assembly: a server's start, its first receive on slot 1 (no timeout); `loop:` follows. */
+export const SERVER_START = `
+_start:
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+`;
+
+/** Assembly: a client's end: 'K' on the debug console, then a receive on slot 2 (callPair's
+ *  `done`, which nobody sends on) for good; its checks branch to `fail`: 'F', then `ebreak`
+ *  (without an exception handler the kernel stops the thread). */
+export const CLIENT_END = `
+  li a7, SYS_PUTC
+  li a0, 0x4b
+  ecall
+  li a7, SYS_RECV
+  li a0, 2
+  ecall
+fail:
+  li a7, SYS_PUTC
+  li a0, 0x46
+  ecall
+  ebreak
+`;
+
+/** Assembly: a user-level pager that answers every fault it receives on slot 1 with a map item
+ *  of the next page of its pool at 0x1000_0000 (the test maps the pool into it), read-write, at
+ *  the fault address. */
+export const POOL_PAGER = `
+_start:
+  li s3, 0x10000000       # its pool of pages
+  li a7, SYS_RECV
+  li a0, 1
+  li a6, 0
+  ecall
+loop:
+  li t0, UTCB
+  ori t1, s3, 3           # fpage: one page, read+write
+  sw t1, 0x10c(t0)
+  sw a2, 0x110(t0)        # send base: the fault address
+  li t2, 0x1000
+  add s3, s3, t2
+  li a1, 0x200            # map item, no registers
+  li a0, 1
+  li a6, 0
+  li a7, SYS_REPLY_RECV
+  ecall
+  j loop
+`;
 
 import { parseElf32 } from '../abi/elf.ts';
 

@@ -7,9 +7,10 @@ import { encodeBootPlan, untypedPieces, nameWords } from './bootplan.ts';
 import { generateBootPlanAs, BOOTPLAN_AS_PATH } from './gen-bootplan-as.ts';
 import {
   BOOTPLAN_MAGIC, PlanHdr, PlanComp, PlanObj, PlanObjKind, PlanGrant, PlanPlace, PlanIrqBind, START_INFO_MAGIC, StartHdr,
-  MemClient, MemClientFlags, NamesAllow, NamesService, SupClient, PLAN_NONE, PlanCompFlags,
+  MemClient, MemClientFlags, NamesAllow, NamesService, SupClient, PLAN_NONE, PlanCompFlags, StartCap, StartCapKind,
+  PlanRole, START_INFO_BASE,
 } from '../abi/bootplan.ts';
-import { CompSlot } from '../abi/caps.ts';
+import { CompSlot, Rights } from '../abi/caps.ts';
 import { expectedCapabilities } from './caps.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -172,4 +173,111 @@ test('the virtio-blk driver of manifests/storage.json gets its start information
   j.components.push(st);
   const late = parseManifest(JSON.stringify(j), { baseDir: ROOT, checkImages: false });
   assert.throws(() => encodeBootPlan(late, late.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 })), /badge 11.*1\.\.7/);
+});
+
+/** The start-information page of component `ci` of an encoded plan (word accessor), or null. */
+function startPage(p: ReturnType<typeof encodeBootPlan>, ci: number): ((k: number) => number) | null {
+  const v = new DataView(p.bytes.buffer);
+  const word = (k: number): number => v.getUint32(k * 4, true);
+  const so = word(word(PlanHdr.ComponentTable) + ci * PlanComp.Words + PlanComp.StartInfoObj);
+  if (so === PLAN_NONE) return null;
+  assert.equal(word(word(PlanHdr.ObjectTable) + so * PlanObj.Words + PlanObj.Kind), PlanObjKind.StartInfo);
+  const at = word(word(PlanHdr.ObjectTable) + so * PlanObj.Words + PlanObj.P0);
+  return (k) => word(at + k);
+}
+
+/** The capability directory of a StartHdr page: [kind, slot, slots, rights, name] per entry. */
+function directory(page: (k: number) => number): [number, number, number, number, string][] {
+  assert.equal(page(StartHdr.Magic), START_INFO_MAGIC);
+  assert.equal(page(StartHdr.CapWords), StartCap.Words);
+  return Array.from({ length: page(StartHdr.CapCount) }, (_, i) => {
+    const e = page(StartHdr.CapTable) + i * StartCap.Words;
+    const n = page(e + StartCap.Name);
+    let s = '';
+    for (let b = 0; b < n; b++) s += String.fromCharCode((page(e + StartCap.Name + 1 + (b >> 2)) >>> (8 * (b & 3))) & 0xff);
+    return [page(e + StartCap.Kind), page(e + StartCap.Slot), page(e + StartCap.Slots), page(e + StartCap.Rights), s];
+  });
+}
+
+const storageJson = (): { components: Record<string, unknown>[] } => JSON.parse(readFileSync(new URL('../../manifests/storage.json', import.meta.url), 'utf8'));
+const encodeJson = (j: unknown): { m: ReturnType<typeof parseManifest>; p: ReturnType<typeof encodeBootPlan> } => {
+  const mm = parseManifest(JSON.stringify(j), { baseDir: ROOT, checkImages: false });
+  return { m: mm, p: encodeBootPlan(mm, mm.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 10_000 + i, entry: 0xc000_0000 + i })) };
+};
+
+test('capability directory: every StartHdr page has one; the system components of the default system list nothing, and components without directory entries get no page', () => {
+  for (const ci of [1, 2, 3]) assert.deepEqual(directory(startPage(plan, ci)!), []);
+  assert.equal(startPage(plan, 4), null); // console
+  assert.equal(startPage(plan, 5), null); // hello
+});
+
+test('capability directory: a ring client finds its notification through its start information, also when it provides a service of its own (manifests/storage.json ring-client: not at FirstFree)', () => {
+  const { m: sm, p } = encodeJson(storageJson());
+  const idx = (n: string): number => sm.components.findIndex((c) => c.name === n);
+  const RW = Rights.Read | Rights.Write;
+  // ring-client provides ring-status: its endpoint takes FirstFree, the notification comes next.
+  const rc = idx('ring-client');
+  assert.equal(p.slotOf('ring-client', 'Endpoint', 'svc:ring-status'), CompSlot.FirstFree);
+  const ntfn = p.slotOf('ring-client', 'Notification', 'ring:ring-client');
+  assert.equal(ntfn, CompSlot.FirstFree + 1);
+  const page = startPage(p, rc)!;
+  assert.equal(page(StartHdr.Role), PlanRole.Task);
+  assert.equal(page(StartHdr.Badge), rc + 1);
+  assert.equal(page(StartHdr.Endpoint), 0);
+  assert.equal(page(StartHdr.EntryCount), 0);
+  assert.equal(page(StartHdr.Entry2Count), 0);
+  assert.deepEqual(directory(page), [[StartCapKind.RingNotification, ntfn, 1, RW, 'blk']]);
+  // The clients without services of their own: at FirstFree, and listed all the same.
+  for (const c of ['storage', 'reader']) {
+    assert.equal(p.slotOf(c, 'Notification', `ring:${c}`), CompSlot.FirstFree);
+    assert.deepEqual(directory(startPage(p, idx(c))!), [[StartCapKind.RingNotification, CompSlot.FirstFree, 1, RW, 'blk']]);
+  }
+  // No ring service used: no page (the console, hello, the intruder); the driver keeps its own layout.
+  for (const c of ['console', 'hello', 'intruder']) assert.equal(startPage(p, idx(c)), null, c);
+  assert.notEqual(startPage(p, idx('blk'))!(StartHdr.Magic), START_INFO_MAGIC);
+});
+
+test('capability directory: a ring client with a device and IRQs of its own, restarted by the supervisor from its start information', () => {
+  const j = storageJson();
+  const rc = j.components.find((c) => c.name === 'ring-client')!;
+  delete rc.provides;
+  rc.devices = [{ kind: 'virtio', slot: 1 }];
+  rc.irqs = [2];
+  rc.restart = { policy: 'on-failure', maxRestarts: 1, backoff: { initialMs: 10, maxMs: 10 } };
+  const { m: sm, p } = encodeJson(j);
+  const ci = sm.components.findIndex((c) => c.name === 'ring-client');
+  // IoMem, IrqHandler, Notification(irq) first (docs/MANIFEST.md "Capabilities" rule order).
+  assert.equal(p.slotOf('ring-client', 'IoMem', '0x10002000'), CompSlot.FirstFree);
+  assert.equal(p.slotOf('ring-client', 'IrqHandler', '2'), CompSlot.FirstFree + 1);
+  assert.equal(p.slotOf('ring-client', 'Notification', 'irq:ring-client'), CompSlot.FirstFree + 2);
+  const ntfn = p.slotOf('ring-client', 'Notification', 'ring:ring-client');
+  assert.equal(ntfn, CompSlot.FirstFree + 3);
+  assert.deepEqual(directory(startPage(p, ci)!), [[StartCapKind.RingNotification, ntfn, 1, Rights.Read | Rights.Write, 'blk']]);
+  // The supervisor restarts it with a0 = START_INFO_BASE, as the root task started it.
+  const sup = startPage(p, sm.components.findIndex((c) => c.role === 'supervisor'))!;
+  const e = Array.from({ length: sup(StartHdr.EntryCount) }, (_, i) => sup(StartHdr.EntryTable) + i * SupClient.Words)
+    .find((a) => sup(a + SupClient.Badge) === ci + 1)!;
+  assert.equal(sup(e + SupClient.StartArg), START_INFO_BASE);
+});
+
+test('capability directory: one entry per ring-capable service a component uses; a virtio-blk driver (its own page layout) cannot be a ring client', () => {
+  // Two blk drivers with ring-capable services; "user" uses both, the first driver uses the second.
+  const comp = (name: string, role: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
+    ({ name, role, image: 'user/hello/main.ts', priority: 100, sched: { budgetUs: 1000, periodUs: 10000 }, memoryPages: 64, ...extra });
+  const driver = (name: string, slot: number, base: string, extra: Record<string, unknown> = {}): Record<string, unknown> => comp(name, 'task', {
+    devices: [{ kind: 'virtio', slot, expect: 'blk', dma: [{ base, pages: 4 }] }], irqs: [slot + 1],
+    provides: [{ name, grant: true, ring: true }], ...extra,
+  });
+  const sys = (dUses: string[]): unknown => ({
+    version: 1,
+    components: [comp('root', 'root'), comp('memory', 'memory-manager'), comp('names', 'name-service'),
+      comp('user', 'task', { uses: ['blka', 'blkb'], provides: [{ name: 'own' }] }),
+      driver('blka', 0, '0x8700_0000', dUses.length > 0 ? { uses: dUses } : {}), driver('blkb', 1, '0x8701_0000')],
+  });
+  const { p } = encodeJson(sys([]));
+  const ntfn = p.slotOf('user', 'Notification', 'ring:user');
+  assert.equal(ntfn, CompSlot.FirstFree + 1);
+  const RW = Rights.Read | Rights.Write;
+  assert.deepEqual(directory(startPage(p, 3)!), [[StartCapKind.RingNotification, ntfn, 1, RW, 'blka'], [StartCapKind.RingNotification, ntfn, 1, RW, 'blkb']]);
+  assert.throws(() => encodeJson(sys(['blkb'])), /"blka": its start information is a driver's own layout, without a capability directory/);
 });

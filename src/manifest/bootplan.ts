@@ -7,12 +7,12 @@
 import {
   BOOTPLAN_MAGIC, BOOTPLAN_VERSION, NAME_MAX_BYTES, NAME_WORDS, PLAN_NONE, PlanComp, PlanCompFlags, PlanGrant,
   PlanHdr, PlanIrqBind, PlanObj, PlanObjKind, PlanPlace, PlanRestart, PlanRole, START_INFO_BASE, START_INFO_MAGIC,
-  StartHdr, MemClient, MemClientFlags, NamesAllow, NamesService, SupClient,
+  StartHdr, MemClient, MemClientFlags, NamesAllow, NamesService, SupClient, StartCap, StartCapKind,
 } from '../abi/bootplan.ts';
 import { CompSlot, CSPACE_SLOTS, Rights } from '../abi/caps.ts';
 import { STACK_TOP } from '../abi/layout.ts';
 import { DEFAULT_TIMER_HZ } from '../machine/clock.ts';
-import { expectedCapabilities, badgeOf, type CapLine } from './caps.ts';
+import { expectedCapabilities, badgeOf, ringService, RING_PREFIX, type CapLine } from './caps.ts';
 import { startOrder } from './rules.ts';
 import {
   CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA, CFG_PRIV_FRAME, CFG_NCLIENTS, CFG_MMIO,
@@ -93,6 +93,35 @@ export interface EncodedPlan {
   grants: readonly Grant[];
   /** Slot of a capability in a holder's space, by `holder type(object) badge`. */
   slotOf: (holder: string, type: string, object: string, badge?: number) => number;
+}
+
+/**
+ * The capability directory of component `ci` (src/abi/bootplan.ts StartCap, docs/USERLAND.md
+ * "Start information"): one entry per capability it looks up by what it is for, with the slot the
+ * encoder gave it (`slotOf`): per ring-capable service it uses, its Notification(ring:C).
+ */
+export function capDirectory(m: Manifest, ci: number, slotOf: EncodedPlan['slotOf']): number[][] {
+  const c = m.components[ci];
+  if (c.role === 'root') return [];
+  const line = (type: string, object: string): CapLine => {
+    const l = expectedCapabilities(m).find((x) => x.holder === c.name && x.place === 'cspace' && x.type === type && x.object === object);
+    if (l === undefined) throw new BootPlanError(`boot plan: ${c.name} holds no ${type}(${object})`);
+    return l;
+  };
+  const out: number[][] = [];
+  const entry = (kind: number, l: CapLine, name: string): void => {
+    const e = new Array<number>(StartCap.Words).fill(0);
+    e[StartCap.Kind] = kind;
+    e[StartCap.Slot] = slotOf(c.name, l.type, l.object, l.badge);
+    e[StartCap.Slots] = 1;
+    e[StartCap.Rights] = l.rights;
+    e.splice(StartCap.Name, NAME_WORDS, ...nameWords(name));
+    out.push(e);
+  };
+  for (const s of c.uses) {
+    if (ringService(m, s)) entry(StartCapKind.RingNotification, line('Notification', `${RING_PREFIX}${c.name}`), s);
+  }
+  return out;
 }
 
 export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[], opts: BootPlanOptions = {}): EncodedPlan {
@@ -195,6 +224,9 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     });
   });
 
+  // Capability directories (StartCap): a component with an entry gets start information.
+  const dirs = comps.map((_, i) => capDirectory(m, i, slotOf));
+
   // Start-information pages of the system components.
   const eagerAll = (opts.eager ?? 'memory-manager') === 'all';
   const stackPages = opts.stackPages ?? 16;
@@ -203,7 +235,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   const stackOf = (c: Component): number => c.role === 'memory-manager' ? mmStackPages : isEager(c) ? stackPages : 0;
   const blkDevice = (c: Component) => c.role === 'task' && c.provides.length > 0
     ? c.devices.find((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0) : undefined;
-  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor' || blkDevice(c) !== undefined;
+  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor' || blkDevice(c) !== undefined
+    || dirs[comps.indexOf(c)].length > 0;
   const blobs: number[][] = [];
   const startObj = new Map<number, number>();
   const header = (c: Component, i: number, endpoint: number): number[] => {
@@ -218,8 +251,9 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     h[StartHdr.SupervisorBadge] = sup < 0 ? 0 : badgeOf(sup);
     return h;
   };
-  const table = (page: number[], which: 1 | 2, entries: number[][], words: number): void => {
-    const [cnt, sz, off] = which === 1 ? [StartHdr.EntryCount, StartHdr.EntryWords, StartHdr.EntryTable] : [StartHdr.Entry2Count, StartHdr.Entry2Words, StartHdr.Entry2Table];
+  const table = (page: number[], which: 1 | 2 | 'caps', entries: number[][], words: number): void => {
+    const [cnt, sz, off] = which === 1 ? [StartHdr.EntryCount, StartHdr.EntryWords, StartHdr.EntryTable]
+      : which === 2 ? [StartHdr.Entry2Count, StartHdr.Entry2Words, StartHdr.Entry2Table] : [StartHdr.CapCount, StartHdr.CapWords, StartHdr.CapTable];
     page[cnt] = entries.length;
     page[sz] = words;
     page[off] = page.length;
@@ -309,8 +343,10 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       });
       table(page, 1, allow, NamesAllow.Words);
       table(page, 2, services.map((s) => [s.provider, ...nameWords(s.name)]), NamesService.Words);
-    } else if (c.role === 'task') {
+    } else if (blkDevice(c) !== undefined) {
       page = blkDriverPage(c);
+    } else if (c.role === 'task') {
+      page = header(c, i, 0); // no endpoint, no tables: only the capability directory
     } else {
       page = header(c, i, slotOf(c.name, 'Endpoint', 'faults'));
       const entries: number[][] = [];
@@ -332,6 +368,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       });
       table(page, 1, entries, SupClient.Words);
     }
+    if (page[StartHdr.Magic] === START_INFO_MAGIC) table(page, 'caps', dirs[i], StartCap.Words);
+    else if (dirs[i].length > 0) throw new BootPlanError(`boot plan: "${c.name}": its start information is a driver's own layout, without a capability directory, so it cannot use a ring-capable service`);
     if (page.length > 1024) throw new BootPlanError(`boot plan: the start information of "${c.name}" does not fit in one page`);
     startObj.set(i, objects.length);
     objects.push({ kind: PlanObjKind.StartInfo, p: [0, page.length, i], name: `start:${c.name}`, slots: 1 });

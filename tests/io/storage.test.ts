@@ -3,7 +3,8 @@
 // name service and connect with a frame from their quota, each to its own partition (the
 // service's blockDevices): storage (read-write) writes a pattern, reads it back and flushes,
 // reader (read-only) is refused its write and reads its own sectors, ring-client (the service is
-// ring-capable: it holds a notification from the manifest) writes and reads through a ring; none
+// ring-capable: it holds a notification from the manifest, in a slot its start information names,
+// not the first free one: it provides a service of its own) writes and reads through a ring; none
 // reaches past its device; the host image changes only in the writers' sectors 0..7; a component without
 // `uses: blk` is refused by the name service; the root task hands out the manifest's distribution.
 
@@ -14,6 +15,8 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectedCapabilities, formatCaps } from '../../src/manifest/caps.ts';
+import { encodeBootPlan } from '../../src/manifest/bootplan.ts';
+import { CompSlot } from '../../src/abi/caps.ts';
 import { loadManifest, buildImages, bootSystem, runUntilRootDone, liveCaps, PROJECT_ROOT } from '../../src/cli/boot.ts';
 import { VirtioBlk } from '../../src/machine/virtio/blk.ts';
 import { MemoryBackend } from '../../src/machine/virtio/blk-backend.ts';
@@ -62,7 +65,13 @@ test('storage: the blk driver started from the manifest serves each client its o
     assert.match(out, /\[reader\] read of sector 256 \(past the device\): 3 \(refused\)/, out);
     assert.match(out, /\[reader\] write 3 \(refused\), read 0: first word 0x5a5a5a5a/, out);
     assert.match(out, /\[reader\] reader test passed/, out);
-    // The ring client: requests on its ring, woken through the notification the manifest gave it.
+    // The ring client: requests on its ring, woken through the notification the manifest gave it,
+    // found through its start information's capability directory where the encoder put it.
+    const sm = loadManifest(MANIFEST, ['blk', null, null, null, null, null, null, null]);
+    const ntfn = encodeBootPlan(sm, sm.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 1, entry: 0 }))
+      .slotOf('ring-client', 'Notification', 'ring:ring-client');
+    assert.notEqual(ntfn, CompSlot.FirstFree);
+    assert.match(out, new RegExp(`\\[ring-client\\] ring notification for blk in slot ${ntfn}\n`), out);
     assert.match(out, /\[ring-client\] connected with a ring: 512 sectors, read-write/, out);
     assert.match(out, /\[ring-client\] ring: write 0, write of sector 512 \(past the device\) 3 \(refused\), read 0: pattern read back/, out);
     assert.match(out, /\[ring-client\] ring-client test passed/, out);
@@ -78,6 +87,22 @@ test('storage: the blk driver started from the manifest serves each client its o
       if (b >= STORAGE.first && b < STORAGE.first + 4096) continue;
       if (b >= RING.first && b < RING.first + 4096) continue;
       if (img[b] !== before[b]) assert.fail(`byte ${b} of the image changed`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('storage: --caps after the system settles: everything it holds is explained, nothing granted is missing (ring-client\'s own service and its notification, passed on to the driver)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l4ts-storage-'));
+  try {
+    const disk = join(dir, 'disk.img');
+    writeFileSync(disk, Buffer.alloc(1 << 20, 0xee));
+    const r = await l4ts(['boot', MANIFEST, '--disk', disk, '--caps']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /l4ts: caps: (unexplained|missing)/, r.stderr);
+    for (const l of ['ring-client cspace Endpoint(svc:ring-status) R', 'ring-client cspace Notification(ring:ring-client) RW', 'blk cspace Notification(ring:ring-client) RW']) {
+      assert.ok(r.stdout.split('\n').includes(l), `${l}\n${r.stdout}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,4 +137,6 @@ test('storage: the root task hands out exactly the distribution the manifest imp
   assert.match(caps, /^names cspace Endpoint\(svc:console\) W badge=5$/m);
   // The service is ring-capable: each client holds its notification, RW.
   for (const c of ['storage', 'reader', 'ring-client']) assert.match(caps, new RegExp(`^${c} cspace Notification\\(ring:${c}\\) RW$`, 'm'));
+  // ring-client's own service comes before it.
+  assert.match(caps, /^ring-client cspace Endpoint\(svc:ring-status\) R$/m);
 });

@@ -145,6 +145,17 @@ export namespace PlanRole {
 }
 export const START_INFO_BASE: i32 = <i32>0xef000000;
 export const START_INFO_MAGIC: i32 = 0x4c345349;
+export namespace StartCap {
+  export const Kind: i32 = 0;
+  export const Slot: i32 = 1;
+  export const Slots: i32 = 2;
+  export const Rights: i32 = 3;
+  export const Name: i32 = 4;
+  export const Words: i32 = 15;
+}
+export namespace StartCapKind {
+  export const RingNotification: i32 = 1;
+}
 export namespace StartHdr {
   export const Magic: i32 = 0;
   export const Role: i32 = 1;
@@ -159,6 +170,9 @@ export namespace StartHdr {
   export const TimerHz: i32 = 10;
   export const ComponentCount: i32 = 11;
   export const SupervisorBadge: i32 = 12;
+  export const CapCount: i32 = 13;
+  export const CapWords: i32 = 14;
+  export const CapTable: i32 = 15;
   export const Words: i32 = 16;
 }
 export namespace SupClient {

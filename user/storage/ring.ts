@@ -1,9 +1,10 @@
 // ring-client: a ring client of the virtio-blk driver in the booted system
 // (manifests/storage.json). The service is ring-capable (`"ring": true`), so the root task gave
-// this component Notification(ring:ring-client) RW in its first free slot (CompSlot.FirstFree:
-// it has no devices, IRQs or services). It takes a 4-page data frame and a one-page ring from
-// its own quota, connects by passing frame, notification and ring (BLK_OP_CONNECT with 3
-// capabilities), then puts requests on the ring, kicks the driver (BLK_KICK) when the ring says
+// this component Notification(ring:ring-client) RW; its start information's capability directory
+// names the slot (user/lib/startinfo.ts: it also provides a service of its own, whose endpoint
+// comes first, so the notification is not at CompSlot.FirstFree). It takes a 4-page data frame
+// and a one-page ring from its own quota, connects by passing frame, notification and ring
+// (BLK_OP_CONNECT with 3 capabilities), then puts requests on the ring, kicks the driver (BLK_KICK) when the ring says
 // so and sleeps on its notification until the driver's responses are there: a write of a
 // pattern to sectors 0..7 of its virtual block device and a write of the sector just past it
 // (refused), then a read of sectors 0..7 into another page of the frame, compared.
@@ -14,11 +15,11 @@ import {
   BLK_OP_CONNECT, BLK_OP_WRITE, BLK_OP_READ, BLK_KICK, BLK_S_OK, BLK_S_DENIED, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_STATUS,
 } from '../lib/io-proto';
 import { ringEntry, ringInit, ringPushRequests, ringResponsesAvailable, ringFinalCheckResponses } from '../lib/ring';
+import { ringNotificationSlot } from '../lib/startinfo';
 
 const BLK_SLOT = 200;
 const FRAME = 201;
 const RING_FRAME = 202;
-const NTFN = CompSlot.FirstFree;
 const REGION: u32 = 0x5000_0000;
 const RING: i32 = 0x5100_0000;
 /** The pattern: word i of sectors 0..7 (tests/io/storage.test.ts checks the host image). */
@@ -27,6 +28,8 @@ const MAGIC: u32 = 0x52494e47; // "RING"
 function pattern(i: u32): u32 { return (MAGIC ^ (i * 0x9e3779b1)) >>> 0; }
 
 let ep = 0;
+/** Notification(ring:ring-client), from the start information. */
+let ntfn = 0;
 let reqProdPvt: u32 = 0;
 let rspCons: u32 = 0;
 const status = new StaticArray<i32>(4);
@@ -45,7 +48,7 @@ function complete(n: u32): void {
   if (ringPushRequests(RING, reqProdPvt)) sysNbSend(ep, msgInfo(BLK_KICK, 0), 0, 0, 0, 0, 0);
   while (n > 0) {
     if (ringResponsesAvailable(RING, rspCons) == 0) {
-      if (!ringFinalCheckResponses(RING, rspCons, 1)) sysRecv(NTFN, 0, 0, 0, 0, 0, 0);
+      if (!ringFinalCheckResponses(RING, rspCons, 1)) sysRecv(ntfn, 0, 0, 0, 0, 0, 0);
       continue;
     }
     const e = ringEntry(RING, rspCons);
@@ -58,6 +61,9 @@ function complete(n: u32): void {
 
 export function main(): i32 {
   setConsoleTag('ring-client');
+  ntfn = ringNotificationSlot('blk');
+  if (ntfn == 0) { print('no ring notification for blk in the start information'); return 1; }
+  print('ring notification for blk in slot ' + ntfn.toString());
   ep = findService('blk', BLK_SLOT);
   if (ep <= 0) { print('lookup of blk failed: ' + ep.toString()); return 1; }
   const mem = new MemoryClient(CompSlot.Memory);
@@ -72,7 +78,7 @@ export function main(): i32 {
   if (e == 0) e = invoke(RING_FRAME, Method.FrameMap, CompSlot.Task, RING, Rights.Read | Rights.Write);
   if (e != 0) { print('cannot map the frames: ' + e.toString()); return 1; }
   ringInit(RING);
-  setXferCaps(FRAME, NTFN, RING_FRAME);
+  setXferCaps(FRAME, ntfn, RING_FRAME);
   e = call(ep, msgInfo(BLK_OP_CONNECT, 0, 3));
   setXferCaps(0);
   if (e != Err.Ok || getMr(0) != BLK_S_OK) { print('connect refused: ' + e.toString() + '/' + getMr(0).toString()); return 1; }
