@@ -36,8 +36,6 @@ export function asm(source: string, base = CODE_BASE): { elf: Uint8Array; symbol
   return { elf: r.elf, symbols: r.symbols };
 }
 
-/** A root program that just waits forever on a notification it does not have (it never runs
- * again after its first system call fails... it loops on Yield-free Recv of slot 0). */
 /** A root program that stops at once (its `wfi` is illegal in U-mode and it has no exception
  * handler): tests then drive the system from TypeScript with the root's capabilities. */
 export const IDLE_ROOT = `
