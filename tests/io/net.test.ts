@@ -96,7 +96,7 @@ test('net: a driver that programs DMA outside its windows is stopped by the IOMM
   // The ping client was told (its 16 posted buffers failed), posted them again, and frames
   // round-trip again: most of its 80 echoes came back intact, checked byte for byte.
   assert.equal(s0.clients[0].status, 0, rig.log);
-  const m = /ping: (\d+) echoes intact, (\d+) receive buffer\(s\) failed with an I\/O error, (\d+) frame\(s\) lost/.exec(s0.clients[0].output);
+  const m = /ping: (\d+) echoes intact, (\d+) receive buffer\(s\) and 0 transmit\(s\) failed with an I\/O error, (\d+) frame\(s\) lost/.exec(s0.clients[0].output);
   assert.ok(m !== null, rig.log);
   const [intact, failed, lost] = [Number(m[1]), Number(m[2]), Number(m[3])];
   assert.equal(failed, 16, 'its 16 posted buffers failed');
@@ -110,4 +110,40 @@ test('net: a driver that programs DMA outside its windows is stopped by the IOMM
   assert.equal(s2.driver.status, null);
   assert.ok(nics[2].stats.rxFrames >= 120); // plus frames the switch floods to every port
   assert.equal(nics[1].stats.rxDropped + nics[2].stats.rxDropped, 0);
+});
+
+test('net: copying receive: a transmit the device fails on (DEVICE_NEEDS_RESET) is answered IOERR to its synchronous caller, the driver resets the device, the frame sent again and both clients\' frames round-trip again', { timeout: 240_000 }, async () => {
+  const sw = new VirtualSwitch();
+  const nics = [new VirtioNet({ mac: '52:54:00:00:00:01', network: sw }), new VirtioNet({ mac: '52:54:00:00:00:02', network: sw })];
+  const rig = new Rig({ nics });
+  const a1 = macWords(0, 1), a2 = macWords(0, 2), b1 = macWords(1, 1), b2 = macWords(1, 2);
+  // Two clients on NIC 0, so the driver receives into its own buffers and copies; the evil
+  // variant then misdirects the first transmitted frame (the synchronous client's, which starts
+  // first). Both pings take losses (NC_LOSSY: a transmit answered IOERR is sent again).
+  const s0 = await buildNetSystem(rig, 0, [
+    { mode: P.NM_PING_SYNC, ops: 60, qd: 4, mac: a1, peer: b1, len: 1500, seed: 11, lossy: true },
+    { mode: P.NM_PING_RING, ops: 120, qd: 16, mac: a2, peer: b2, len: 1500, seed: 22, lossy: true },
+  ], P.DRV_F_EVIL_DMA | P.DRV_F_VERBOSE);
+  const s1 = await buildNetSystem(rig, 1, [{ mode: P.NM_ECHO_SYNC, mac: b1 }, { mode: P.NM_ECHO_RING, qd: 16, mac: b2 }]);
+  startNetSystems(rig, [s0, s1]);
+  rig.runUntilDone(s0.clients, 1e9);
+  assert.deepEqual(s0.clients.map((p) => p.status), [0, 0], rig.log);
+  assert.match(rig.log, /net: \(evil variant\) programming transmit DMA/);
+  const faults = rig.board.iommu.faults();
+  assert.equal(faults.length, 1, 'one refused access');
+  assert.equal(faults[0].device, 0);
+  assert.equal(Number(faults[0].addr), s0.dataPa[0] - 0x10_0000);
+  assert.equal((rig.log.match(/net: device needs reset \(DEVICE_NEEDS_RESET\): resetting the device \(reset 1, 1 in a row\)/g) ?? []).length, 1, rig.log);
+  assert.match(rig.log, /net: device re-initialised, serving again/);
+  assert.equal(s0.driver.status, null);
+  const report = (p: { output: string }): number[] => {
+    const m = /ping: (\d+) echoes intact, (\d+) receive buffer\(s\) and (\d+) transmit\(s\) failed with an I\/O error, (\d+) frame\(s\) lost/.exec(p.output);
+    assert.ok(m !== null, rig.log);
+    return m.slice(1).map(Number);
+  };
+  const [syncIntact, , syncTxErrors] = report(s0.clients[0]);
+  const [ringIntact] = report(s0.clients[1]);
+  assert.equal(syncTxErrors, 1, 'the synchronous caller got IOERR for the frame the device failed on, and sent it again');
+  assert.ok(syncIntact >= 60 - 4, `${syncIntact} of 60 echoes intact`);
+  assert.ok(ringIntact >= 120 - 16, `${ringIntact} of 120 echoes intact`);
 });

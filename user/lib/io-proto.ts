@@ -198,9 +198,10 @@ export const NC_PEER_HI = 12;
 export const NC_LEN = 13;
 /** 1: benchmark mode: payloads are written once per buffer and only spot-checked. */
 export const NC_FAST = 14;
-/** 1: the network may lose frames (ping on the rings): a receive answered BLK_S_IOERR (a device
- *  reset) is posted again and counted, not a failure; when no echo came for NC_LOSS_TICKS, the
- *  frames still out are counted lost. The client logs what it counted. */
+/** 1: the network may lose frames (ping clients): a receive buffer answered BLK_S_IOERR (a device
+ *  reset) is posted again, a transmit answered BLK_S_IOERR is sent again, both counted, not
+ *  failures; when no echo came for NC_LOSS_TICKS, the frames still out are counted lost. The
+ *  client logs what it counted. */
 export const NC_LOSSY = 15;
 export const NC_LOSS_TICKS = 200_000; // mtime ticks: 20 ms at 10 MHz
 export const NET_ETHERTYPE = 0x88b5;
