@@ -147,3 +147,25 @@ test('net: copying receive: a transmit the device fails on (DEVICE_NEEDS_RESET) 
   assert.ok(syncIntact >= 60 - 4, `${syncIntact} of 60 echoes intact`);
   assert.ok(ringIntact >= 120 - 16, `${ringIntact} of 120 echoes intact`);
 });
+
+test('net: a NIC that fails again and again: the driver gives up after 3 resets in a row and stops; the other NIC goes on', { timeout: 120_000 }, async () => {
+  const sw = new VirtualSwitch();
+  const nics = [1, 2, 3].map((i) => new VirtioNet({ mac: `52:54:00:00:00:0${i}`, network: sw }));
+  const rig = new Rig({ nics });
+  const a = macWords(0, 1), b = macWords(1, 1), c = macWords(2, 1);
+  const s0 = await buildNetSystem(rig, 0, [{ mode: P.NM_PING_RING, ops: 20, qd: 4, mac: a, peer: b, len: 1500, seed: 1, lossy: true }]);
+  const s1 = await buildNetSystem(rig, 1, [{ mode: P.NM_ECHO_RING, qd: 16, mac: b }]);
+  const s2 = await buildNetSystem(rig, 2, [{ mode: P.NM_PING_RING, ops: 60, qd: 16, mac: c, peer: b, len: 1500, seed: 2 }]);
+  startNetSystems(rig, [s0, s1, s2]);
+  // From now on NIC 0 fails whatever it is given (every notify).
+  const host = (nics[0] as unknown as { host: { fail(reason: string): void } }).host;
+  nics[0].notify = () => host.fail('test: a device that fails whatever it is given');
+  rig.runUntilDone([s0.driver, ...s2.clients], 1e9);
+  assert.equal(s0.driver.status, 2, rig.log);
+  assert.equal((rig.log.match(/net: device needs reset \(DEVICE_NEEDS_RESET\): resetting the device/g) ?? []).length, 4, rig.log);
+  assert.match(rig.log, /resetting the device \(reset 4, 4 in a row\)/);
+  assert.match(rig.log, /net: device failed 4 times in a row without using a buffer: giving up, no longer serving/);
+  assert.equal(s2.clients[0].status, 0, rig.log);
+  assert.equal(s2.driver.status, null);
+  assert.equal(rig.board.iommu.faultTotal, 0);
+});
