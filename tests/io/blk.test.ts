@@ -1,6 +1,7 @@
 // The user-level block driver on the kernel (docs/DRIVERS.md): data integrity through both
 // interfaces against the host image file, flush, read-only devices, the IOMMU stopping a driver
-// that programs DMA outside its windows, and a client scribbling over its ring.
+// that programs DMA outside its windows, the driver resetting its device after a device error
+// (and giving up on one that keeps failing), and a client scribbling over its ring.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +101,8 @@ test('blk: a driver that programs DMA outside its windows is stopped by the IOMM
   const after = rig.board.dram.u8.slice(target - rig.board.dram.base, target - rig.board.dram.base + 4096);
   assert.deepEqual(after, before, 'the refused DMA touched no memory');
   assert.equal(s.driver.status, null, 'the driver keeps running');
+  // The device reported the refused buffer through the request's status: no device error.
+  assert.doesNotMatch(rig.log, /resetting the device/);
 });
 
 test('blk: a client scribbling over its ring cannot crash the driver, stall others or reach their sectors; read-only devices refuse writes; a connect with the wrong capabilities is refused', { timeout: 240_000 }, async () => {
@@ -123,5 +126,85 @@ test('blk: a client scribbling over its ring cannot crash the driver, stall othe
   const want = expectedImage(orig, [good]);
   const d = firstDiff(bytes.subarray(1024 * 512), want.subarray(1024 * 512));
   assert.equal(d, -1, `disk differs at byte ${d + 1024 * 512}`);
+  assert.equal(rig.board.iommu.faultTotal, 0);
+});
+
+/**
+ * The evil variant with DRV_F_EVIL_RESET misdirects the first data request's buffer and its
+ * status byte, so the device cannot report the refused buffer and fails (DEVICE_NEEDS_RESET).
+ * A synchronous and a ring client, each on its own virtual device, retry requests that fail
+ * with an I/O error (CC_RETRY); `victim` is the one whose first request the driver misdirects
+ * (the one that does not connect at run time starts first).
+ */
+async function resetRun(victim: 'sync' | 'ring'): Promise<void> {
+  const orig = randomImage(victim === 'sync' ? 31 : 32);
+  const bytes = orig.slice();
+  const disk = new MemoryBackend(bytes);
+  const rig = new Rig({ disk });
+  const syncRun = { base: 1024, seed: 0x5151, ops: 48, qd: 1, blocks: 64 };
+  const ringRun = { base: 4096, seed: 0xa0a0, ops: 96, qd: 16, blocks: 128 };
+  const syncVbd = { base: 1024, sectors: 1024, writable: true, connect: victim !== 'sync', tasks: [{ mode: P.CM_SYNC_INTEGRITY, ops: 48, seed: 0x5151, blocks: 64, retry: true }] };
+  const ringVbd = { base: 4096, sectors: 2048, writable: true, ring: true, connect: victim !== 'ring', tasks: [{ mode: P.CM_RING_INTEGRITY, ops: 96, qd: 16, seed: 0xa0a0, blocks: 128, retry: true }] };
+  const vbds = victim === 'sync' ? [syncVbd, ringVbd] : [ringVbd, syncVbd];
+  const s = await buildBlkSystem(rig, vbds, P.DRV_F_EVIL_DMA | P.DRV_F_EVIL_RESET | P.DRV_F_VERBOSE);
+  // The misdirected data buffer (1 MiB below the client's frame) and status byte (just past it).
+  const target = s.dataPa[0] - 0x10_0000;
+  const off = target - rig.board.dram.base;
+  const before = rig.board.dram.u8.slice(off, off + 8192);
+  startBlkSystem(s);
+  rig.runUntilDone(s.clients.flat(), 5e8);
+  assert.deepEqual(s.clients.flat().map((p) => p.status), [0, 0], rig.log);
+  // The refused DMA is reported and touched nothing.
+  assert.match(rig.log, /blk: \(evil variant\) programming DMA to/);
+  assert.match(rig.log, /blk: \(evil variant\) status byte at/);
+  const faults = rig.board.iommu.faults();
+  assert.ok(faults.length >= 2, 'the IOMMU recorded the refused accesses');
+  assert.ok(faults.every((f) => f.device === 0));
+  assert.equal(Number(faults[0].addr), target, 'the data buffer');
+  assert.equal(Number(faults[1].addr), target + 4096, 'the status byte');
+  assert.deepEqual(rig.board.dram.u8.slice(off, off + 8192), before, 'the refused DMA touched no memory');
+  // The device could not report it: it failed; the driver logged one reset and went on.
+  assert.equal((rig.log.match(/blk: device needs reset \(DEVICE_NEEDS_RESET\): resetting the device/g) ?? []).length, 1, rig.log);
+  assert.match(rig.log, /resetting the device \(reset 1, 1 in a row\), failing \d+ request\(s\) in flight with an I\/O error/);
+  assert.match(rig.log, /blk: device re-initialised, serving again/);
+  assert.equal(s.driver.status, null, 'the driver keeps running');
+  // The request that hit the error completed with an I/O error; its client retried it.
+  const [hit, other] = s.clients.map((c) => c[0]);
+  assert.match(hit.output, victim === 'sync' ? /client: sync write of sector \d+: I\/O error, retrying/ : /client: ring write of sector \d+: I\/O error, retrying/);
+  assert.match(hit.output, /client: \d+ request\(s\) failed with an I\/O error and were retried; 0 failure\(s\)/);
+  assert.doesNotMatch(other.output, /I\/O error/, 'the other client had nothing in flight');
+  // Both clients read back everything they wrote (they compare), and the disk holds exactly
+  // their writes: nothing written successfully was lost, the retried writes landed once.
+  const want = expectedImage(orig, [syncRun, ringRun]);
+  const d = firstDiff(bytes, want);
+  assert.equal(d, -1, `disk differs at byte ${d} (sector ${Math.floor(d / 512)})`);
+}
+
+test('blk: a device error (DEVICE_NEEDS_RESET) hitting a synchronous request: the driver resets the device, the caller gets IOERR and retries, both clients carry on, data verified against the disk', { timeout: 240_000 }, async () => {
+  await resetRun('sync');
+});
+
+test('blk: a device error hitting a ring batch: every request in flight answered IOERR on the ring, retried, both clients carry on, data verified against the disk', { timeout: 240_000 }, async () => {
+  await resetRun('ring');
+});
+
+test('blk: a device that fails again and again: the driver gives up after 3 resets in a row and stops, its caller answered', { timeout: 120_000 }, async () => {
+  const disk = new MemoryBackend(randomImage(9));
+  const rig = new Rig({ disk });
+  const s = await buildBlkSystem(rig, [
+    { base: 0, sectors: 1024, writable: true, tasks: [{ mode: P.CM_SYNC_INTEGRITY, ops: 8, seed: 3, blocks: 16, retry: true }] },
+  ]);
+  startBlkSystem(s);
+  // From now on the device fails whatever it is given.
+  const blk = rig.blk!;
+  const host = (blk as unknown as { host: { fail(reason: string): void } }).host;
+  blk.notify = () => host.fail('test: a device that fails whatever it is given');
+  rig.runUntilDone([s.driver], 2e8);
+  assert.equal(s.driver.status, 2, rig.log);
+  assert.equal((rig.log.match(/resetting the device/g) ?? []).length, 4, rig.log);
+  assert.match(rig.log, /resetting the device \(reset 4, 4 in a row\)/);
+  assert.match(rig.log, /blk: device failed 4 times in a row without completing a request: giving up, no longer serving/);
+  // Every attempt was answered with an I/O error, the last one by the stopping driver.
+  assert.equal((s.clients[0][0].output.match(/I\/O error, retrying/g) ?? []).length, 4, rig.log);
   assert.equal(rig.board.iommu.faultTotal, 0);
 });

@@ -310,6 +310,8 @@ export interface ClientSpec {
   blocks?: number;
   dataOff?: number;
   opKind?: number;
+  /** Retry requests answered BLK_S_IOERR (CC_RETRY; integrity modes). */
+  retry?: boolean;
 }
 
 export interface BlkSystem {
@@ -402,6 +404,7 @@ export async function buildBlkSystem(rig: Rig, vbds: VbdSpec[], driverFlags = 0)
       words[P.CC_OPKIND] = c.opKind ?? P.BLK_OP_READ;
       words[P.CC_HAS_RING] = ring !== null ? 1 : 0;
       words[P.CC_CONNECT] = connect ? 1 : 0;
+      words[P.CC_RETRY] = c.retry === true ? 1 : 0;
       rig.writeWords(cs.pa, words);
       rig.mapInto(p, cs.slot, P.START_VA, Rights.Read);
       procs.push(p);
@@ -487,6 +490,8 @@ export interface NetClientSpec {
   /** A 1 MiB frame nobody maps, just below the data frame (where the DRV_F_EVIL_DMA variant
    *  points its misdirected buffer, 1 MiB below): NetSystem.guards. */
   guardBelow?: boolean;
+  /** The ping may lose frames (NC_LOSSY): device resets are survived, losses counted. */
+  lossy?: boolean;
 }
 
 export interface NetSystem {
@@ -588,6 +593,7 @@ export async function buildNetSystem(rig: Rig, slot: number, specs: NetClientSpe
     words[P.NC_PEER_HI] = c.peer?.[1] ?? 0;
     words[P.NC_LEN] = c.len ?? 1500;
     words[P.NC_FAST] = c.fast === true ? 1 : 0;
+    words[P.NC_LOSSY] = c.lossy === true ? 1 : 0;
     rig.writeWords(cs.pa, words);
     rig.mapInto(p, cs.slot, P.START_VA, Rights.Read);
     clients.push(p);

@@ -48,6 +48,9 @@ export const BLK_WHOLE_DISK = 0xffff_ffff;
 /** CFG_FLAGS bits: test variants. */
 export const DRV_F_EVIL_DMA = 1; // program the first data buffer outside every DMA window
 export const DRV_F_VERBOSE = 2;
+/** With DRV_F_EVIL_DMA (block driver): the misdirected request's status byte too, so the device
+ *  cannot report the refused buffer and fails instead (DEVICE_NEEDS_RESET): the driver resets it. */
+export const DRV_F_EVIL_RESET = 8;
 
 /** Pages of the driver's private DMA frame (a power of two). */
 export const PRIV_PAGES = 4;
@@ -120,6 +123,8 @@ export const CC_DATA_OFF = 8; // first byte of the data frame this task may use
 export const CC_OPKIND = 9; // bench: BLK_OP_READ or BLK_OP_WRITE
 export const CC_HAS_RING = 10; // 1 if a ring page is mapped at RINGS_VA
 export const CC_CONNECT = 11; // 1: connect at run time, passing the capabilities below
+export const CC_RETRY = 12; // 1: retry a request answered BLK_S_IOERR (at most CC_MAX_RETRIES times), counting them
+export const CC_MAX_RETRIES = 8;
 export const CLIENT_DATA_SLOT = 18; // the client's data frame capability (connect)
 export const CLIENT_RING_SLOT = 19; // its ring frame capability (connect)
 export const CFG_MAGIC_CLIENT = 0x424c4b43;
@@ -193,4 +198,10 @@ export const NC_PEER_HI = 12;
 export const NC_LEN = 13;
 /** 1: benchmark mode: payloads are written once per buffer and only spot-checked. */
 export const NC_FAST = 14;
+/** 1: the network may lose frames (ping clients): a receive buffer answered BLK_S_IOERR (a device
+ *  reset) is posted again, a transmit answered BLK_S_IOERR is sent again, both counted, not
+ *  failures; when no echo came for NC_LOSS_TICKS, the frames still out are counted lost. The
+ *  client logs what it counted. */
+export const NC_LOSSY = 15;
+export const NC_LOSS_TICKS = 200_000; // mtime ticks: 20 ms at 10 MHz
 export const NET_ETHERTYPE = 0x88b5;

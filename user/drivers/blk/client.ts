@@ -14,6 +14,7 @@ import {
   CM_RING_BENCH, CM_RING_SCRIBBLE, CM_SYNC_PROBE, BATCH_STRIDE, BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH,
   BLK_OP_INFO, BLK_KICK, BLK_S_OK, BLK_S_DENIED, BLK_S_UNSUPP, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET,
   RSP_ID, RSP_STATUS, CC_CONNECT, BLK_OP_CONNECT, CLIENT_DATA_SLOT, CLIENT_RING_SLOT, RING_REQ_PROD, RING_RSP_PROD, RING_RSP_EVENT, RING_REQ_EVENT, RING_SIZE,
+  CC_RETRY, CC_MAX_RETRIES, BLK_S_IOERR,
 } from '../../lib/io-proto';
 import { ringEntry, ringInit, ringPushRequests, ringResponsesAvailable, ringFinalCheckResponses } from '../../lib/ring';
 
@@ -101,13 +102,77 @@ function waitResponses(): u32 {
   }
 }
 
+// ---- retrying requests that failed with an I/O error (CC_RETRY) ------------------------------
+
+let retry = false;
+let ioErrors = 0;
+const versions = new StaticArray<u32>(4096);
+const batchBlocks = new StaticArray<u32>(64);
+// Ring requests by id (integrity runs: ids 0..qd-1), to queue one again.
+const rOp = new StaticArray<i32>(64);
+const rSector = new StaticArray<u32>(64);
+const rOffset = new StaticArray<i32>(64);
+const rTries = new StaticArray<i32>(64);
+
+function opName(op: i32): string {
+  return op == BLK_OP_READ ? 'read' : op == BLK_OP_WRITE ? 'write' : op == BLK_OP_FLUSH ? 'flush' : 'op ' + op.toString();
+}
+
+/** A synchronous request; one answered BLK_S_IOERR is made again when CC_RETRY says so. */
+function syncRetry(op: i32, sector: u32, count: u32, offset: i32): i32 {
+  let st = syncOp(op, sector, count, offset);
+  for (let tries = 0; retry && st == BLK_S_IOERR && tries < CC_MAX_RETRIES; tries++) {
+    ioErrors++;
+    console.log('client: sync ' + opName(op) + ' of sector ' + sector.toString() + ': I/O error, retrying');
+    st = syncOp(op, sector, count, offset);
+  }
+  return st;
+}
+
+/** Queue ring request `id` (remembered, to be queued again after an I/O error). */
+function queueR(id: i32, op: i32, sector: u32, count: u32, offset: i32): void {
+  unchecked(rOp[id] = op | (<i32>count << 8));
+  unchecked(rSector[id] = sector);
+  unchecked(rOffset[id] = offset);
+  unchecked(rTries[id] = 0);
+  queue(id, op, sector, count, offset);
+}
+
+/** Collect `n` ring responses to requests queued with queueR, verifying reads; a response
+ *  BLK_S_IOERR queues its request again (CC_RETRY) and is not counted. */
+function collect(n: i32, reads: bool): void {
+  let got = 0;
+  while (got < n) {
+    const m = waitResponses();
+    let again = false;
+    for (let r: u32 = 0; r < m; r++) {
+      const e = ringEntry(RING, rspCons);
+      const id = peek(e + RSP_ID);
+      const st = peek(e + RSP_STATUS);
+      rspCons++;
+      if (id < 0 || id >= n) { failures++; got++; continue; }
+      if (retry && st == BLK_S_IOERR && unchecked(rTries[id]) < CC_MAX_RETRIES) {
+        ioErrors++;
+        unchecked(rTries[id] = unchecked(rTries[id]) + 1);
+        const opw = unchecked(rOp[id]);
+        console.log('client: ring ' + opName(opw & 0xff) + ' of sector ' + unchecked(rSector[id]).toString() + ': I/O error, retrying');
+        queue(id, opw & 0xff, unchecked(rSector[id]), <u32>(opw >> 8), unchecked(rOffset[id]));
+        again = true;
+        continue;
+      }
+      got++;
+      if (st != BLK_S_OK) failures++;
+      else if (reads && !verify(DATA + bufOffset(id), batchBlocks[id], versions[batchBlocks[id]])) failures++;
+    }
+    if (again) push();
+  }
+}
+
 // ---- modes -----------------------------------------------------------------------------------
 
 function integrity(ring: bool, ops: i32, qd: i32): i32 {
-  const versions = new StaticArray<u32>(4096);
   let writes: u32 = 0;
   let done = 0;
-  const batchBlocks = new StaticArray<u32>(64);
   // Random writes, in batches of qd distinct blocks.
   while (done < ops) {
     let n = ops - done;
@@ -120,40 +185,30 @@ function integrity(ring: bool, ops: i32, qd: i32): i32 {
       versions[block] = writes;
       const off = bufOffset(i);
       fill(DATA + off, block, writes);
-      if (ring) queue(i, BLK_OP_WRITE, block * 8, 8, off);
-      else if (syncOp(BLK_OP_WRITE, block * 8, 8, off) != BLK_S_OK) failures++;
+      if (ring) queueR(i, BLK_OP_WRITE, block * 8, 8, off);
+      else if (syncRetry(BLK_OP_WRITE, block * 8, 8, off) != BLK_S_OK) failures++;
     }
     if (ring) {
       push();
-      let got = 0;
-      while (got < n) {
-        const m = waitResponses();
-        for (let r: u32 = 0; r < m; r++) {
-          if (peek(ringEntry(RING, rspCons) + RSP_STATUS) != BLK_S_OK) failures++;
-          rspCons++;
-          got++;
-        }
-      }
+      collect(n, false);
     }
     done += n;
   }
   // Flush, then read every written block back and compare.
   if (ring) {
-    queue(0, BLK_OP_FLUSH, 0, 0, 0);
+    queueR(0, BLK_OP_FLUSH, 0, 0, 0);
     push();
-    waitResponses();
-    if (peek(ringEntry(RING, rspCons) + RSP_STATUS) != BLK_S_OK) failures++;
-    rspCons++;
-  } else if (syncOp(BLK_OP_FLUSH, 0, 0, 0) != BLK_S_OK) failures++;
+    collect(1, false);
+  } else if (syncRetry(BLK_OP_FLUSH, 0, 0, 0) != BLK_S_OK) failures++;
   let b: u32 = 0;
   while (b < blocks) {
     let n = 0;
     while (b < blocks && n < qd) {
       if (versions[b] != 0) {
         batchBlocks[n] = b;
-        if (ring) queue(n, BLK_OP_READ, b * 8, 8, bufOffset(n));
+        if (ring) queueR(n, BLK_OP_READ, b * 8, 8, bufOffset(n));
         else {
-          if (syncOp(BLK_OP_READ, b * 8, 8, bufOffset(n)) != BLK_S_OK) failures++;
+          if (syncRetry(BLK_OP_READ, b * 8, 8, bufOffset(n)) != BLK_S_OK) failures++;
           else if (!verify(DATA + bufOffset(n), b, versions[b])) failures++;
         }
         n++;
@@ -162,20 +217,10 @@ function integrity(ring: bool, ops: i32, qd: i32): i32 {
     }
     if (ring && n > 0) {
       push();
-      let got = 0;
-      while (got < n) {
-        const m = waitResponses();
-        for (let r: u32 = 0; r < m; r++) {
-          const e = ringEntry(RING, rspCons);
-          const id = peek(e + RSP_ID);
-          if (peek(e + RSP_STATUS) != BLK_S_OK || id < 0 || id >= n) failures++;
-          else if (!verify(DATA + bufOffset(id), batchBlocks[id], versions[batchBlocks[id]])) failures++;
-          rspCons++;
-          got++;
-        }
-      }
+      collect(n, true);
     }
   }
+  if (ioErrors > 0) console.log('client: ' + ioErrors.toString() + ' request(s) failed with an I/O error and were retried; ' + failures.toString() + ' failure(s)');
   return failures;
 }
 
@@ -289,6 +334,7 @@ export function main(): i32 {
   rng = seed == 0 ? 1 : seed;
   blocks = <u32>cfg(CC_BLOCKS);
   dataOff = cfg(CC_DATA_OFF);
+  retry = cfg(CC_RETRY) != 0;
   if (cfg(CC_HAS_RING) != 0) ringInit(RING);
   if (cfg(CC_CONNECT) != 0) {
     // Hand the driver our data frame, our notification and (for rings) our ring page.

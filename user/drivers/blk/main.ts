@@ -23,13 +23,17 @@ import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
   CFG_PRIV_FRAME, CFG_FLAGS, CFG_NCLIENTS, CFG_MMIO, CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, CL_BASE, CL_SECTORS,
   CL_DATA_FRAME, CL_DATA_BYTES, CL_NTFN, CL_RING, MAX_CLIENTS, CLF_PRESENT, CLF_WRITE, DRV_F_EVIL_DMA,
-  DRV_F_VERBOSE, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
+  DRV_F_VERBOSE, DRV_F_EVIL_RESET, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
   BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_INFO, BLK_KICK, BLK_MAX_SECTORS, BLK_S_OK, BLK_S_IOERR,
   BLK_S_UNSUPP, BLK_S_DENIED, BLK_WHOLE_DISK, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
 } from '../../lib/io-proto';
 import {
   ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
 } from '../../lib/ring';
+import {
+  R_QUEUE_NOTIFY, R_ISR, R_ISR_ACK, R_CONFIG, virtioProbe, virtioNegotiate, virtioOffered, virtioSetupQueue,
+  virtioDriverOk, virtioReset, virtioNeedsReset, virtioFailed, virtioZero, virtioResetsInARow,
+} from '../../lib/virtio';
 
 /** Start information: at the start argument (a0) when the root task maps it from the boot plan
  *  (START_INFO_BASE, src/manifest/bootplan.ts), else at START_VA (tests/io/rig.ts). */
@@ -39,11 +43,6 @@ const MMIO: i32 = <i32>MMIO_VA;
 const PRIV: i32 = <i32>PRIV_VA;
 const RINGS: i32 = <i32>RINGS_VA;
 
-// virtio-mmio registers (docs/MACHINE-DEVICES.md)
-const R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_DEV_FEATURES = 0x010, R_DEV_FEATURES_SEL = 0x014;
-const R_DRV_FEATURES = 0x020, R_DRV_FEATURES_SEL = 0x024, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034;
-const R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044, R_QUEUE_NOTIFY = 0x050, R_ISR = 0x060, R_ISR_ACK = 0x064;
-const R_STATUS = 0x070, R_QUEUE_DESC = 0x080, R_QUEUE_DRIVER = 0x090, R_QUEUE_DEVICE = 0x0a0, R_CONFIG = 0x100;
 const F_RO = 1 << 5, F_FLUSH = 1 << 9, F_INDIRECT = 1 << 28, F_EVENT_IDX = 1 << 29;
 const D_NEXT = 1, D_WRITE = 2, D_INDIRECT = 4;
 const T_IN = 0, T_OUT = 1, T_FLUSH = 4;
@@ -183,35 +182,46 @@ function init(): bool {
     if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
   }
 
-  // virtio 1.2 §3.1.1 driver initialisation.
-  if (reg(R_MAGIC) != 0x74726976 || reg(R_VERSION) != 2 || reg(R_DEVICE_ID) != 2) { fail('no virtio-blk device'); return false; }
-  setReg(R_STATUS, 0);
-  setReg(R_STATUS, 1);
-  setReg(R_STATUS, 3);
-  setReg(R_DEV_FEATURES_SEL, 1);
-  if ((reg(R_DEV_FEATURES) & 1) == 0) { fail('device without VIRTIO_F_VERSION_1'); return false; }
-  setReg(R_DEV_FEATURES_SEL, 0);
-  const offered = reg(R_DEV_FEATURES);
-  const want = F_EVENT_IDX | F_INDIRECT | F_FLUSH | F_RO;
-  if ((offered & (F_EVENT_IDX | F_INDIRECT)) != (F_EVENT_IDX | F_INDIRECT)) { fail('device lacks EVENT_IDX or INDIRECT_DESC'); return false; }
-  setReg(R_DRV_FEATURES_SEL, 1);
-  setReg(R_DRV_FEATURES, 1);
-  setReg(R_DRV_FEATURES_SEL, 0);
-  setReg(R_DRV_FEATURES, offered & want);
+  if (!virtioProbe(MMIO, 2)) { fail('no virtio-blk device'); return false; }
+  if (!startDevice()) return false;
+  capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
+  for (let k = 1; k <= maxK; k++) {
+    if (cl(k).flags == 0) continue;
+    if (cl(k).sectors == <u32>BLK_WHOLE_DISK) cl(k).sectors = cl(k).base < capacity ? capacity - cl(k).base : 0;
+    if (cl(k).sectors > capacity || cl(k).base > capacity - cl(k).sectors) {
+      fail('client ' + k.toString() + ': virtual block device [' + cl(k).base.toString() + ', ' + (<u64>cl(k).base + <u64>cl(k).sectors).toString() +
+        ') is beyond the disk (' + capacity.toString() + ' sectors): the manifest does not fit this disk');
+      cl(k).flags = 0;
+    }
+    if (deviceRo) cl(k).flags = cl(k).flags & ~CLF_WRITE;
+  }
+  if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
+  return true;
+}
+
+/** Driver initialisation (virtio 1.2 §3.1.1, user/lib/virtio.ts) and queue 0, at start and after
+ *  a device reset: the private frame's virtqueue is laid out afresh (ring indices 0, descriptor
+ *  i -> indirect table i, every slot free). False (with a message) if the device refuses. */
+function startDevice(): bool {
+  const why = virtioNegotiate(MMIO, F_EVENT_IDX | F_INDIRECT | F_FLUSH | F_RO, F_EVENT_IDX | F_INDIRECT);
+  if (why != '') { fail(why); virtioFailed(MMIO); return false; }
+  const offered = virtioOffered();
   deviceRo = (offered & F_RO) != 0;
   canFlush = (offered & F_FLUSH) != 0;
-  setReg(R_STATUS, 0xb);
-  if ((reg(R_STATUS) & 8) == 0) { fail('FEATURES_OK refused'); return false; }
-  setReg(R_QUEUE_SEL, 0);
-  if (reg(R_QUEUE_NUM_MAX) < VQ_SIZE) { fail('queue too small'); return false; }
-  setReg(R_QUEUE_NUM, VQ_SIZE);
-  setReg(R_QUEUE_DESC, privPa + PRIV_DESC);
-  setReg(R_QUEUE_DESC + 4, 0);
-  setReg(R_QUEUE_DRIVER, privPa + PRIV_AVAIL);
-  setReg(R_QUEUE_DRIVER + 4, 0);
-  setReg(R_QUEUE_DEVICE, privPa + PRIV_USED);
-  setReg(R_QUEUE_DEVICE + 4, 0);
-  // Ring descriptor i always points at indirect table i (header, data, status).
+  // The device starts again from index 0 in both rings (§2.7): so does the driver.
+  virtioZero(PRIV + PRIV_AVAIL, 4 + 2 * VQ_SIZE + 4);
+  virtioZero(PRIV + PRIV_USED, 4 + 8 * VQ_SIZE + 4);
+  availIdx = 0;
+  lastUsed = 0;
+  inflight = 0;
+  if (!virtioSetupQueue(MMIO, 0, VQ_SIZE, privPa + PRIV_DESC, privPa + PRIV_AVAIL, privPa + PRIV_USED)) {
+    fail('queue too small');
+    virtioFailed(MMIO);
+    return false;
+  }
+  // Ring descriptor i always points at indirect table i (header, data, status). Every slot is
+  // free (after a reset, deviceError has completed what the device held).
+  freeCount = 0;
   for (let i = 0; i < VQ_SIZE; i++) {
     const d = PRIV + PRIV_DESC + 16 * i;
     poke(d, privPa + PRIV_INDIRECT + 48 * i);
@@ -233,22 +243,7 @@ function init(): bool {
     poke(PRIV + PRIV_HDR + 16 * i + 12, 0);
     pushFree(VQ_SIZE - 1 - i);
   }
-  freeCount = VQ_SIZE;
-  poke(PRIV + PRIV_AVAIL, 0);
-  setReg(R_QUEUE_READY, 1);
-  setReg(R_STATUS, 0xf);
-  capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
-  for (let k = 1; k <= maxK; k++) {
-    if (cl(k).flags == 0) continue;
-    if (cl(k).sectors == <u32>BLK_WHOLE_DISK) cl(k).sectors = cl(k).base < capacity ? capacity - cl(k).base : 0;
-    if (cl(k).sectors > capacity || cl(k).base > capacity - cl(k).sectors) {
-      fail('client ' + k.toString() + ': virtual block device [' + cl(k).base.toString() + ', ' + (<u64>cl(k).base + <u64>cl(k).sectors).toString() +
-        ') is beyond the disk (' + capacity.toString() + ' sectors): the manifest does not fit this disk');
-      cl(k).flags = 0;
-    }
-    if (deviceRo) cl(k).flags = cl(k).flags & ~CLF_WRITE;
-  }
-  if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
+  virtioDriverOk(MMIO);
   return true;
 }
 
@@ -283,7 +278,7 @@ function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
     poke(h, op == BLK_OP_READ ? T_IN : T_OUT);
     poke(h + 8, <i32>(cl(k).base + sector));
     let pa = cl(k).dataPa + <i32>offset;
-    if (evilPending) pa = evilBuffer(k);
+    if (evilPending) pa = evilBuffer(k, t, count);
     poke(t + 12, D_NEXT | (1 << 16));
     poke(t + 16, pa);
     poke(t + 24, <i32>(count * 512));
@@ -296,10 +291,11 @@ function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
 
 /** The misbehaving variant (DRV_F_EVIL_DMA), once: a buffer below client k's frame, outside
  *  every window. Kept out of submit(), whose string-free body needs no shadow-stack frame. */
-function evilBuffer(k: i32): i32 {
+function evilBuffer(k: i32, t: i32, count: u32): i32 {
   evilPending = false;
   const pa = cl(k).dataPa - 0x10_0000;
   console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+  if ((flags & DRV_F_EVIL_RESET) != 0) evilStatus(t, pa + <i32>(count * 512));
   return pa;
 }
 
@@ -370,12 +366,59 @@ function runBatch(): void {
     const isr = reg(R_ISR);
     setReg(R_ISR_ACK, isr);
     sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
-    if ((isr & 2) != 0 && (reg(R_STATUS) & 0x40) != 0) {
-      fail('device needs reset');
-      return;
-    }
+    if ((isr & 2) != 0 && virtioNeedsReset(MMIO)) deviceError('device needs reset (DEVICE_NEEDS_RESET)');
   }
   publishResponses();
+}
+
+// ---- device errors (docs/DRIVERS.md "Device errors and reset") -------------------------------
+
+/** Resets in a row after which the driver gives up on its device. */
+const MAX_RESETS = 3;
+let resetsInARow = 0;
+let resets = 0;
+const slotFree = new StaticArray<bool>(VQ_SIZE);
+const told = new StaticArray<bool>(MAX_CLIENTS + 1);
+
+/** The evil variant with DRV_F_EVIL_RESET: the status byte outside the windows as well, so the
+ *  device cannot report the refused buffer: a device error (DEVICE_NEEDS_RESET). The slot's
+ *  status descriptor is laid out afresh when the device is re-initialised. */
+function evilStatus(t: i32, pa: i32): void {
+  poke(t + 32, pa);
+  console.log('blk: (evil variant) status byte at 0x' + (<u32>pa).toString(16) + ', outside the windows');
+}
+
+/**
+ * The device failed (virtio 1.2 §2.1.2 DEVICE_NEEDS_RESET): reset it (§2.4), complete every
+ * request it held with BLK_S_IOERR (the synchronous caller's status, ring responses with a
+ * signal to each ring client that had one), then initialise it again (§3.1.1) on the same
+ * private frame; DMA windows, connections and rings are the driver's and stay. After MAX_RESETS
+ * resets with no request completed in between, it gives up: the device is left FAILED and the
+ * driver stops.
+ */
+function deviceError(why: string): void {
+  resets++;
+  resetsInARow = virtioResetsInARow(resetsInARow, lastUsed != 0);
+  console.log('blk: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
+    ' in a row), failing ' + inflight.toString() + ' request(s) in flight with an I/O error');
+  virtioReset(MMIO);
+  // The slots not on the free list are the requests the device held.
+  for (let i = 0; i < VQ_SIZE; i++) unchecked(slotFree[i] = false);
+  for (let i = 0; i < freeCount; i++) unchecked(slotFree[load<i32>(FREE + (<usize>i << 2))] = true);
+  for (let k = 0; k <= MAX_CLIENTS; k++) unchecked(told[k] = false);
+  for (let i = 0; i < VQ_SIZE; i++) {
+    if (unchecked(slotFree[i])) continue;
+    unchecked(told[slot_(i).owner] = true);
+    complete(i, BLK_S_IOERR);
+  }
+  publishResponses();
+  for (let k = 1; k <= maxK; k++) if (unchecked(told[k]) && cl(k).ring && cl(k).ntfn != 0) sysSend(cl(k).ntfn, 0, 0, 0, 0, 0, 0);
+  if (resetsInARow > MAX_RESETS) {
+    fail('device failed ' + resetsInARow.toString() + ' times in a row without completing a request: giving up, no longer serving');
+    virtioFailed(MMIO);
+    return;
+  }
+  if (startDevice() && verbose) console.log('blk: device re-initialised, serving again');
 }
 
 function disconnect(k: i32, why: string): void {
@@ -540,5 +583,7 @@ export function main(): i32 {
     runBatch();
     r0 = syncDone ? syncStatus : BLK_S_IOERR;
   }
+  // Stopped (the device gave up): the synchronous caller still gets its answer.
+  if (replyPending) sysReply(0, msgInfo(0, 3), r0, r1, r2, 0, 0);
   return 2;
 }

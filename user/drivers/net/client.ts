@@ -9,6 +9,7 @@ import {
   CC_QD, CC_SEED, CC_DATA_OFF, NC_PEER_LO, NC_PEER_HI, NC_LEN, NC_FAST, NM_ECHO_SYNC, NM_ECHO_RING, NM_PING_SYNC,
   NM_PING_RING, NM_SPOOF, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_S_EMPTY, NET_ETHERTYPE, BLK_S_OK,
   NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN, RING_RSP_EVENT,
+  NC_LOSSY, NC_LOSS_TICKS, BLK_S_IOERR,
 } from '../../lib/io-proto';
 import { ringEntry, ringInit, ringPushRequests, ringResponsesAvailable, ringFinalCheckResponses } from '../../lib/ring';
 
@@ -90,17 +91,24 @@ function turn(buf: i32): void {
 // ---- synchronous interface ----------------------------------------------------------------------
 
 function syncTx(buf: i32, len: i32): void {
-  if (sysCall(ep, msgInfo(NET_OP_TX, 2), buf, len, 0, 0, 0) != 0 || res(2) != BLK_S_OK) failures++;
+  let st = sysCall(ep, msgInfo(NET_OP_TX, 2), buf, len, 0, 0, 0) != 0 ? -1 : res(2);
+  // NC_LOSSY: the device failed on the frame (and is being reset): send it again.
+  for (let tries = 0; lossy && st == BLK_S_IOERR && tries < 8; tries++) {
+    txErrors++;
+    st = sysCall(ep, msgInfo(NET_OP_TX, 2), buf, len, 0, 0, 0) != 0 ? -1 : res(2);
+  }
+  if (st != BLK_S_OK) failures++;
 }
 
-/** Receive one frame into `buf` (waiting for it); returns its length. */
+/** Receive one frame into `buf` (waiting for it); returns its length. With NC_LOSSY, -1 when
+ *  nothing came for NC_LOSS_TICKS. */
 function syncRx(buf: i32): i32 {
   while (true) {
     if (sysCall(ep, msgInfo(NET_OP_RX, 2), buf, ROOM, 0, 0, 0) != 0) { failures++; return 0; }
     const st = res(2);
     if (st == BLK_S_OK) return res(3);
     if (st != NET_S_EMPTY) { failures++; return 0; }
-    sysRecv(ntfn, 0, 0, 0, 0, 0, 0);
+    if (sysRecv(ntfn, 0, 0, 0, 0, 0, lossy ? NC_LOSS_TICKS : 0) == ERR_TIMEOUT) return -1;
   }
   return 0;
 }
@@ -140,15 +148,29 @@ function reapTx(): void {
   }
 }
 
-/** Wait until a receive response is there. */
 /** Wait until at least `after` receive responses are there: the event threshold (rsp_event =
- *  cons + after) asks the driver to signal only then, so a batch costs one wake-up. */
-function waitRx(after: u32): void {
+ *  cons + after) asks the driver to signal only then, so a batch costs one wake-up. With
+ *  NC_LOSSY, false when NC_LOSS_TICKS passed without a signal. */
+function waitRx(after: u32): bool {
   while (ringResponsesAvailable(RXR, rxCons) < after) {
     reapTx();
     poke(RXR + RING_RSP_EVENT, <i32>(rxCons + after));
-    if (ringResponsesAvailable(RXR, rxCons) < after) sysRecv(ntfn, 0, 0, 0, 0, 0, 0);
+    if (ringResponsesAvailable(RXR, rxCons) < after && sysRecv(ntfn, 0, 0, 0, 0, 0, lossy ? NC_LOSS_TICKS : 0) == ERR_TIMEOUT) return false;
   }
+  return true;
+}
+
+// NC_LOSSY: what the ping counted.
+const ERR_TIMEOUT = 9;
+let lossy = false;
+let intact = 0;
+let rxErrors = 0;
+let txErrors = 0;
+let lost = 0;
+
+function lossReport(): void {
+  console.log('ping: ' + intact.toString() + ' echoes intact, ' + rxErrors.toString() + ' receive buffer(s) and ' +
+    txErrors.toString() + ' transmit(s) failed with an I/O error, ' + lost.toString() + ' frame(s) lost');
 }
 
 // ---- modes --------------------------------------------------------------------------------------
@@ -199,9 +221,18 @@ function ping(ring: bool, ops: i32, qd: i32, len: i32): i32 {
         sent++;
       }
       const n = syncRx(dataOff);
+      if (n < 0) {
+        // NC_LOSSY: nothing for NC_LOSS_TICKS: what is still out was lost on the way.
+        lost += sent - got;
+        got = sent;
+        continue;
+      }
+      const before = failures;
       check(dataOff, n, len);
+      if (failures == before) intact++;
       got++;
     }
+    if (lossy) lossReport();
     return failures;
   }
   for (let i = 0; i < qd; i++) ringPostRx(i, dataOff + i * SLOT);
@@ -215,17 +246,34 @@ function ping(ring: bool, ops: i32, qd: i32, len: i32): i32 {
     kick();
     // Wake up when half of what is in flight has come back (at least one).
     const half = <u32>((sent - got) >> 1);
-    waitRx(half > 0 ? half : 1);
+    // NC_LOSSY: woken by every echo, so a timeout is NC_LOSS_TICKS of silence.
+    const came = waitRx(half > 0 && !lossy ? half : 1);
     while (ringResponsesAvailable(RXR, rxCons) != 0) {
       const e = ringEntry(RXR, rxCons++);
       const id = peek(e + NRSP_ID);
-      if (peek(e + NRSP_STATUS) != BLK_S_OK || id < 0 || id >= qd) { failures++; got++; continue; }
+      const st = peek(e + NRSP_STATUS);
+      if (lossy && st == BLK_S_IOERR && id >= 0 && id < qd) {
+        // The device was reset with this buffer posted: post it again. The buffer failed, not
+        // necessarily a frame: an echo still out comes back, or times out as lost.
+        rxErrors++;
+        ringPostRx(id, dataOff + id * SLOT);
+        continue;
+      }
+      if (st != BLK_S_OK || id < 0 || id >= qd) { failures++; got++; continue; }
+      const before = failures;
       check(dataOff + id * SLOT, peek(e + NRSP_LEN), len);
+      if (failures == before) intact++;
       ringPostRx(id, dataOff + id * SLOT);
       got++;
     }
+    if (!came && sent > got) {
+      // Nothing for NC_LOSS_TICKS: what is still out was lost on the way.
+      lost += sent - got;
+      got = sent;
+    }
   }
   reapTx();
+  if (lossy) lossReport();
   return failures;
 }
 
@@ -275,6 +323,7 @@ export function main(): i32 {
   peerLo = cfg(NC_PEER_LO);
   peerHi = cfg(NC_PEER_HI);
   fast = cfg(NC_FAST) != 0;
+  lossy = cfg(NC_LOSSY) != 0;
   if (sysCall(ep, msgInfo(NET_OP_INFO, 0), 0, 0, 0, 0, 0) != 0 || res(2) != BLK_S_OK) return 102;
   myLo = res(3);
   myHi = res(4);

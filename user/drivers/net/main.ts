@@ -19,9 +19,13 @@ import {
   NET_DRV_DATA_VA, NET_RXQ_SIZE, NET_TXQ_SIZE, NET_PRIV_RXQ_DESC, NET_PRIV_RXQ_AVAIL, NET_PRIV_RXQ_USED,
   NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED, NET_PRIV_TXHDR, NET_PRIV_RXBUF, NET_RXBUF_BYTES,
   NET_FRAME_MAX, NET_CLIENT_QUEUE, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_IRQ, NET_S_EMPTY,
-  BLK_S_OK, BLK_S_DENIED, BLK_S_UNSUPP, NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN,
+  BLK_S_OK, BLK_S_IOERR, BLK_S_DENIED, BLK_S_UNSUPP, NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN,
 } from '../../lib/io-proto';
 import { ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests } from '../../lib/ring';
+import {
+  R_QUEUE_NOTIFY, R_ISR, R_ISR_ACK, R_CONFIG, virtioProbe, virtioNegotiate, virtioSetupQueue, virtioDriverOk,
+  virtioReset, virtioNeedsReset, virtioFailed, virtioZero, virtioResetsInARow,
+} from '../../lib/virtio';
 
 const START: i32 = <i32>START_VA;
 const MMIO: i32 = <i32>MMIO_VA;
@@ -29,10 +33,6 @@ const PRIV: i32 = <i32>PRIV_VA;
 const RINGS: i32 = <i32>RINGS_VA;
 const DDATA: i32 = <i32>NET_DRV_DATA_VA;
 
-const R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_DEV_FEATURES = 0x010, R_DEV_FEATURES_SEL = 0x014;
-const R_DRV_FEATURES = 0x020, R_DRV_FEATURES_SEL = 0x024, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034;
-const R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044, R_QUEUE_NOTIFY = 0x050, R_ISR = 0x060, R_ISR_ACK = 0x064;
-const R_STATUS = 0x070, R_QUEUE_DESC = 0x080, R_QUEUE_DRIVER = 0x090, R_QUEUE_DEVICE = 0x0a0, R_CONFIG = 0x100;
 const F_MAC = 1 << 5;
 const D_NEXT = 1, D_WRITE = 2;
 const HDR = 12;
@@ -108,20 +108,6 @@ function info(slot: i32): i32 {
   return res(1);
 }
 
-function setupQueue(q: i32, size: i32, desc: i32, avail: i32, used: i32): bool {
-  setReg(R_QUEUE_SEL, q);
-  if (reg(R_QUEUE_NUM_MAX) < size) return false;
-  setReg(R_QUEUE_NUM, size);
-  setReg(R_QUEUE_DESC, privPa + desc);
-  setReg(R_QUEUE_DESC + 4, 0);
-  setReg(R_QUEUE_DRIVER, privPa + avail);
-  setReg(R_QUEUE_DRIVER + 4, 0);
-  setReg(R_QUEUE_DEVICE, privPa + used);
-  setReg(R_QUEUE_DEVICE + 4, 0);
-  setReg(R_QUEUE_READY, 1);
-  return true;
-}
-
 function postRx(i: i32): void {
   poke16(PRIV + NET_PRIV_RXQ_AVAIL + 4 + 2 * (rxAvail & (NET_RXQ_SIZE - 1)), i);
   rxAvail = (rxAvail + 1) & 0xffff;
@@ -170,22 +156,49 @@ function init(): bool {
   e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
   if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
 
-  if (reg(R_MAGIC) != 0x74726976 || reg(R_VERSION) != 2 || reg(R_DEVICE_ID) != 1) { fail('no virtio-net device'); return false; }
-  setReg(R_STATUS, 0);
-  setReg(R_STATUS, 1);
-  setReg(R_STATUS, 3);
-  setReg(R_DEV_FEATURES_SEL, 1);
-  if ((reg(R_DEV_FEATURES) & 1) == 0) { fail('device without VIRTIO_F_VERSION_1'); return false; }
-  setReg(R_DEV_FEATURES_SEL, 0);
-  const offered = reg(R_DEV_FEATURES);
-  setReg(R_DRV_FEATURES_SEL, 1);
-  setReg(R_DRV_FEATURES, 1);
-  setReg(R_DRV_FEATURES_SEL, 0);
-  setReg(R_DRV_FEATURES, offered & F_MAC);
-  setReg(R_STATUS, 0xb);
-  if ((reg(R_STATUS) & 8) == 0) { fail('FEATURES_OK refused'); return false; }
-  if (!setupQueue(0, NET_RXQ_SIZE, NET_PRIV_RXQ_DESC, NET_PRIV_RXQ_AVAIL, NET_PRIV_RXQ_USED)) { fail('receive queue too small'); return false; }
-  if (!setupQueue(1, NET_TXQ_SIZE, NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED)) { fail('transmit queue too small'); return false; }
+  if (!virtioProbe(MMIO, 1)) { fail('no virtio-net device'); return false; }
+  direct = maxK == 1 && unchecked(clOn[1]) && unchecked(clRing[1]);
+  if (direct) {
+    // The device may now write the client's frame (its receive buffers are in it).
+    e = sysInvoke(dma, M_DMA_SET_WINDOW, 1, clCfg(1, CL_DATA_FRAME), DMA_READ | DMA_WRITE, 0, 0);
+    if (e != 0) { fail('cannot open DMA window 1 for receive: error ' + e.toString()); return false; }
+  }
+  if (!startDevice()) return false;
+  if (verbose && direct) console.log('net: direct receive into the ring client\'s buffers');
+  if (verbose) console.log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
+  return true;
+}
+
+/** Driver initialisation (virtio 1.2 §3.1.1, user/lib/virtio.ts) and both queues, at start and
+ *  after a device reset: rings from index 0, receive buffers (or, for direct receive, free
+ *  chains) and transmit slots laid out afresh in the private frame. False (with a message) if
+ *  the device refuses. */
+function startDevice(): bool {
+  const why = virtioNegotiate(MMIO, F_MAC, 0);
+  if (why != '') { fail(why); virtioFailed(MMIO); return false; }
+  // The device starts again from index 0 in every ring (§2.7): so does the driver.
+  virtioZero(PRIV + NET_PRIV_RXQ_AVAIL, 4 + 2 * NET_RXQ_SIZE + 4);
+  virtioZero(PRIV + NET_PRIV_RXQ_USED, 4 + 8 * NET_RXQ_SIZE + 4);
+  virtioZero(PRIV + NET_PRIV_TXQ_AVAIL, 4 + 2 * NET_TXQ_SIZE + 4);
+  virtioZero(PRIV + NET_PRIV_TXQ_USED, 4 + 8 * NET_TXQ_SIZE + 4);
+  rxAvail = 0;
+  rxLastUsed = 0;
+  rxFlags = 0;
+  polling = false;
+  txAvail = 0;
+  txLastUsed = 0;
+  txFree = NET_TXQ_SIZE / 2;
+  txFreeSlot = 0;
+  if (!virtioSetupQueue(MMIO, 0, NET_RXQ_SIZE, privPa + NET_PRIV_RXQ_DESC, privPa + NET_PRIV_RXQ_AVAIL, privPa + NET_PRIV_RXQ_USED)) {
+    fail('receive queue too small');
+    virtioFailed(MMIO);
+    return false;
+  }
+  if (!virtioSetupQueue(MMIO, 1, NET_TXQ_SIZE, privPa + NET_PRIV_TXQ_DESC, privPa + NET_PRIV_TXQ_AVAIL, privPa + NET_PRIV_TXQ_USED)) {
+    fail('transmit queue too small');
+    virtioFailed(MMIO);
+    return false;
+  }
   // Receive descriptor i = receive buffer i; transmit slot s = descriptors 2s (header) and 2s+1.
   for (let i = 0; i < NET_RXQ_SIZE; i++) {
     const d = PRIV + NET_PRIV_RXQ_DESC + 16 * i;
@@ -203,11 +216,7 @@ function init(): bool {
     for (let w = 0; w < 4; w++) poke(PRIV + NET_PRIV_TXHDR + 16 * s + 4 * w, 0);
   }
   poke(PRIV + NET_PRIV_TXQ_AVAIL, 1); // VIRTQ_AVAIL_F_NO_INTERRUPT: transmit completes in the notify
-  direct = maxK == 1 && unchecked(clOn[1]) && unchecked(clRing[1]);
   if (direct) {
-    // The device may now write the client's frame (its receive buffers are in it).
-    e = sysInvoke(dma, M_DMA_SET_WINDOW, 1, clCfg(1, CL_DATA_FRAME), DMA_READ | DMA_WRITE, 0, 0);
-    if (e != 0) { fail('cannot open DMA window 1 for receive: error ' + e.toString()); return false; }
     for (let c = 0; c < NET_RXQ_SIZE / 2; c++) {
       const d = PRIV + NET_PRIV_RXQ_DESC + 32 * c;
       poke(d, privPa + NET_PRIV_RXBUF + 16 * c);
@@ -219,14 +228,60 @@ function init(): bool {
     }
     freeChainCount = NET_RXQ_SIZE / 2;
   } else {
-    for (let i = 0; i < NET_RXQ_SIZE; i++) postRx(i);
+    // Every receive buffer not holding a frame queued for a client goes to the device.
+    for (let i = 0; i < NET_RXQ_SIZE; i++) unchecked(rxHeld[i] = false);
+    for (let k = 1; k <= maxK; k++) {
+      for (let j = 0; j < unchecked(qCount[k]); j++) unchecked(rxHeld[unchecked(qBuf[k * NET_CLIENT_QUEUE + (unchecked(qHead[k]) + j) % NET_CLIENT_QUEUE])] = true);
+    }
+    for (let i = 0; i < NET_RXQ_SIZE; i++) if (!unchecked(rxHeld[i])) postRx(i);
   }
-  setReg(R_STATUS, 0xf);
+  virtioDriverOk(MMIO);
   setReg(R_QUEUE_NOTIFY, 0);
   rxRecycled = false;
-  if (verbose && direct) console.log('net: direct receive into the ring client\'s buffers');
-  if (verbose) console.log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
   return true;
+}
+
+// ---- device errors (docs/DRIVERS.md "Device errors and reset") -------------------------------
+
+/** Resets in a row after which the driver gives up on its device. */
+const MAX_RESETS = 3;
+let resetsInARow = 0;
+let resets = 0;
+const rxHeld = new StaticArray<bool>(NET_RXQ_SIZE);
+const chainFree = new StaticArray<bool>(NET_RXQ_SIZE / 2);
+
+/**
+ * The device failed (virtio 1.2 §2.1.2 DEVICE_NEEDS_RESET): reset it (§2.4), answer every
+ * receive buffer a direct-receive client had at the device with an I/O error (BLK_S_IOERR,
+ * length 0) and signal it, then initialise the device again (§3.1.1) on the same private frame;
+ * DMA windows, clients, rings and frames already queued for clients stay. Frames on the wire
+ * while the device is down are lost (as on any network). After MAX_RESETS resets with no buffer
+ * used in between, it gives up: the device is left FAILED and the driver stops.
+ */
+function deviceError(why: string): void {
+  resets++;
+  resetsInARow = virtioResetsInARow(resetsInARow, rxLastUsed != 0 || txLastUsed != 0);
+  virtioReset(MMIO);
+  let failedRx = 0;
+  if (direct) {
+    for (let c = 0; c < NET_RXQ_SIZE / 2; c++) unchecked(chainFree[c] = false);
+    for (let i = 0; i < freeChainCount; i++) unchecked(chainFree[unchecked(freeChains[i])] = true);
+    for (let c = 0; c < NET_RXQ_SIZE / 2; c++) {
+      if (unchecked(chainFree[c])) continue;
+      respond(1, true, unchecked(chainId[c]), BLK_S_IOERR, 0);
+      failedRx++;
+    }
+  }
+  console.log('net: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
+    ' in a row), failing ' + failedRx.toString() + ' receive buffer(s) in flight with an I/O error');
+  publish();
+  if (failedRx > 0 && unchecked(clRing[1])) sysSend(clNtfn[1], 0, 0, 0, 0, 0, 0);
+  if (resetsInARow > MAX_RESETS) {
+    fail('device failed ' + resetsInARow.toString() + ' times in a row without using a buffer: giving up, no longer serving');
+    virtioFailed(MMIO);
+    return;
+  }
+  if (startDevice() && verbose) console.log('net: device re-initialised, serving again');
 }
 
 // ---- receive -----------------------------------------------------------------------------------
@@ -529,7 +584,7 @@ export function main(): i32 {
       setReg(R_ISR_ACK, isr);
       harvestRx();
       sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
-      if ((isr & 2) != 0 && (reg(R_STATUS) & 0x40) != 0) fail('device needs reset');
+      if ((isr & 2) != 0 && virtioNeedsReset(MMIO)) deviceError('device needs reset (DEVICE_NEEDS_RESET)');
       if (direct && !polling) {
         polling = true;
         setRxInterrupts(false);
@@ -548,6 +603,7 @@ export function main(): i32 {
     } else if (label == NET_OP_TX) {
       r0 = transmit(k, <u32>res(2), <u32>res(3));
       if (r0 == OK) harvestTx();
+      if (r0 == OK && virtioNeedsReset(MMIO)) r0 = BLK_S_IOERR; // the device failed on it (reset at its interrupt)
     } else if (label == NET_OP_RX) {
       if (qCount[k] == 0) {
         r0 = NET_S_EMPTY;
