@@ -106,13 +106,21 @@ function waitResponses(): u32 {
 
 let retry = false;
 let ioErrors = 0;
-const versions = new StaticArray<u32>(4096);
-const batchBlocks = new StaticArray<u32>(64);
+/** Words in static memory (zeroed in the image), indexed like an array: the bookkeeping of the
+ *  integrity and retry modes. Heap arrays would be allocated and cleared when the program
+ *  starts, in the benchmark modes too, which never use them (16 KiB: ~27,000 instructions per
+ *  client task). */
+@final @unmanaged class Words {
+  @inline @operator('[]') get(i: i32): u32 { return load<u32>(changetype<usize>(this) + (<usize>i << 2)); }
+  @inline @operator('[]=') set(i: i32, v: u32): void { store<u32>(changetype<usize>(this) + (<usize>i << 2), v); }
+}
+const versions = changetype<Words>(memory.data(4 * 4096)); // writes so far, per block
+const batchBlocks = changetype<Words>(memory.data(4 * 64));
 // Ring requests by id (integrity runs: ids 0..qd-1), to queue one again.
-const rOp = new StaticArray<i32>(64);
-const rSector = new StaticArray<u32>(64);
-const rOffset = new StaticArray<i32>(64);
-const rTries = new StaticArray<i32>(64);
+const rOp = changetype<Words>(memory.data(4 * 64));
+const rSector = changetype<Words>(memory.data(4 * 64));
+const rOffset = changetype<Words>(memory.data(4 * 64));
+const rTries = changetype<Words>(memory.data(4 * 64));
 
 function opName(op: i32): string {
   return op == BLK_OP_READ ? 'read' : op == BLK_OP_WRITE ? 'write' : op == BLK_OP_FLUSH ? 'flush' : 'op ' + op.toString();
@@ -131,10 +139,10 @@ function syncRetry(op: i32, sector: u32, count: u32, offset: i32): i32 {
 
 /** Queue ring request `id` (remembered, to be queued again after an I/O error). */
 function queueR(id: i32, op: i32, sector: u32, count: u32, offset: i32): void {
-  unchecked(rOp[id] = op | (<i32>count << 8));
-  unchecked(rSector[id] = sector);
-  unchecked(rOffset[id] = offset);
-  unchecked(rTries[id] = 0);
+  rOp[id] = <u32>(op | (<i32>count << 8));
+  rSector[id] = sector;
+  rOffset[id] = <u32>offset;
+  rTries[id] = 0;
   queue(id, op, sector, count, offset);
 }
 
@@ -151,12 +159,12 @@ function collect(n: i32, reads: bool): void {
       const st = peek(e + RSP_STATUS);
       rspCons++;
       if (id < 0 || id >= n) { failures++; got++; continue; }
-      if (retry && st == BLK_S_IOERR && unchecked(rTries[id]) < CC_MAX_RETRIES) {
+      if (retry && st == BLK_S_IOERR && <i32>rTries[id] < CC_MAX_RETRIES) {
         ioErrors++;
-        unchecked(rTries[id] = unchecked(rTries[id]) + 1);
-        const opw = unchecked(rOp[id]);
-        console.log('client: ring ' + opName(opw & 0xff) + ' of sector ' + unchecked(rSector[id]).toString() + ': I/O error, retrying');
-        queue(id, opw & 0xff, unchecked(rSector[id]), <u32>(opw >> 8), unchecked(rOffset[id]));
+        rTries[id] = rTries[id] + 1;
+        const opw = <i32>rOp[id];
+        console.log('client: ring ' + opName(opw & 0xff) + ' of sector ' + rSector[id].toString() + ': I/O error, retrying');
+        queue(id, opw & 0xff, rSector[id], <u32>(opw >> 8), <i32>rOffset[id]);
         again = true;
         continue;
       }

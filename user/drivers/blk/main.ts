@@ -248,7 +248,7 @@ function startDevice(): bool {
 }
 
 /** Check a request of client k against its virtual device and data frame. */
-function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
+@inline function check(k: i32, op: i32, sector: u32, count: u32, offset: u32): i32 {
   if (k < 1 || k > MAX_CLIENTS || cl(k).flags == 0 || cl(k).dataBytes == 0) return BLK_S_DENIED;
   if (op == BLK_OP_FLUSH) return canFlush ? BLK_S_OK : BLK_S_UNSUPP;
   if (op != BLK_OP_READ && op != BLK_OP_WRITE) return BLK_S_UNSUPP;
@@ -313,7 +313,7 @@ function logDeviceError(status: i32): void {
   console.log('blk: request failed on the device: status ' + status.toString());
 }
 
-function complete(slot: i32, status: i32): void {
+@inline function complete(slot: i32, status: i32): void {
   inflight--;
   pushFree(slot);
   const owner = slot_(slot).owner;
@@ -328,7 +328,6 @@ function complete(slot: i32, status: i32): void {
 
 /** Push the responses of every client that has new ones; signal those that asked for it. */
 function publishResponses(): void {
-  if (!anyDirty) return;
   anyDirty = false;
   for (let k = 1; k <= maxK; k++) {
     if (!cl(k).dirty) continue;
@@ -368,7 +367,7 @@ function runBatch(): void {
     sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
     if ((isr & 2) != 0 && virtioNeedsReset(MMIO)) deviceError('device needs reset (DEVICE_NEEDS_RESET)');
   }
-  publishResponses();
+  if (anyDirty) publishResponses();
 }
 
 // ---- device errors (docs/DRIVERS.md "Device errors and reset") -------------------------------
@@ -429,7 +428,6 @@ function disconnect(k: i32, why: string): void {
 
 /** Take requests from every ring (at most a fair share each); returns how many went to the device. */
 function pollRings(): i32 {
-  if (rings == 0) return 0;
   let submitted = 0;
   for (let k = 1; k <= maxK; k++) {
     if (!cl(k).ring || cl(k).flags == 0) continue;
@@ -528,12 +526,13 @@ export function main(): i32 {
   let replyPending = false;
   let r0 = 0, r1 = 0, r2 = 0;
   while (!failed) {
-    if (pollRings() > 0) {
+    // The checks of `rings` and `anyDirty` are at the call sites: a call costs its prologue.
+    if (rings != 0 && pollRings() > 0) {
       if (replyPending) { sysReply(0, msgInfo(0, 3), r0, r1, r2, 0, 0); replyPending = false; }
       runBatch();
       continue;
     }
-    publishResponses(); // responses to refused requests
+    if (anyDirty) publishResponses(); // responses to refused requests
     let more = false;
     if (rings != 0) for (let k = 1; k <= maxK; k++) {
       if (cl(k).ring && cl(k).flags != 0 && ringFinalCheckRequests(RINGS + k * 4096, cl(k).reqCons)) more = true;
