@@ -1,5 +1,7 @@
 // `l4ts boot [manifest] [--disk FILE] [--trace FILE] [--caps[=boot]] [--max-insns N] [--eager] [--base DIR]`
-// (and `npm start`):
+// (and `npm start`). The board: disk k (--disk, repeatable) in virtio slot k, and a virtio-net NIC
+// in every other virtio slot the manifest expects a "net" device in, all on one VirtualSwitch,
+// MAC 52:54:00:12:34:<slot> (nicMac).
 // validate the manifest, build the component images (AssemblyScript -> ELF, cached by source
 // hash under build/boot-cache/), encode the boot plan, boot the kernel with the root task and
 // the modules [plan, component ELFs...], and run. The UART is stdout (and stdin); the kernel's
@@ -35,6 +37,9 @@ import { fileURLToPath } from 'node:url';
 import { Board } from '../machine/board.ts';
 import { FileBackend } from '../machine/virtio/blk-file.ts';
 import { VirtioBlk } from '../machine/virtio/blk.ts';
+import { VirtioNet } from '../machine/virtio/net.ts';
+import { VirtualSwitch } from '../machine/virtio/switch.ts';
+import type { VirtioDevice } from '../machine/virtio/mmio.ts';
 import { parseElf32, ElfError } from '../abi/elf.ts';
 import { Kernel, type SemihostAction } from '../kernel/kernel.ts';
 import { BootError } from '../kernel/boot.ts';
@@ -72,6 +77,39 @@ export function manifestBaseDir(path: string): string {
 export function loadManifest(path: string, virtio: ('blk' | 'net' | null)[] | null = null, baseDir = manifestBaseDir(path)): Manifest {
   const text = readFileSync(path, 'utf8');
   return parseManifest(text, { baseDir, board: virtio === null ? {} : { virtio } });
+}
+
+/** The virtio slots in which manifest `m` expects a network device (`expect: "net"`), sorted. */
+export function netSlots(m: Manifest): number[] {
+  const slots = new Set<number>();
+  for (const c of m.components) {
+    if (c.role === 'root') continue;
+    for (const d of c.devices) if (d.kind === 'virtio' && d.expect === 'net') slots.add(d.slot);
+  }
+  return [...slots].sort((a, b) => a - b);
+}
+
+/** The MAC address of the board's NIC in virtio slot `slot`: 52:54:00:12:34:<slot>. (The drivers
+ *  do not use it: their clients own the addresses the manifest gives them, netDevices.) */
+export function nicMac(slot: number): string {
+  return `52:54:00:12:34:${slot.toString(16).padStart(2, '0')}`;
+}
+
+/** A virtio-net NIC in each of `slots`, all on one new VirtualSwitch. */
+export function boardNics(slots: readonly number[]): { nics: Map<number, VirtioNet>; sw: VirtualSwitch } {
+  const sw = new VirtualSwitch();
+  return { nics: new Map(slots.map((s) => [s, new VirtioNet({ mac: nicMac(s), network: sw })])), sw };
+}
+
+/** The board `l4ts boot` builds for manifest file `path` with `disks` disk images: disk k in
+ *  virtio slot k, and a virtio-net NIC in every other slot the manifest expects "net" in (all on
+ *  one switch). Returns the slot kinds, for validating the manifest against this board: a slot
+ *  both a disk and a "net" device is refused by the validator (`holds a blk device, not ...`). */
+export function bootBoardKinds(path: string, disks: number, baseDir?: string): ('blk' | 'net' | null)[] {
+  const kinds: ('blk' | 'net' | null)[] = Array.from({ length: 8 }, (_, i) => (i < disks ? 'blk' : null));
+  // Contents unknown for the first look: it only reads which slots the manifest expects "net" in.
+  for (const s of netSlots(loadManifest(path, null, baseDir))) if (s < kinds.length && kinds[s] === null) kinds[s] = 'net';
+  return kinds;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -189,8 +227,8 @@ export interface BootedSystem {
 }
 
 export interface BootSystemOptions extends BootPlanOptions {
-  /** Virtio devices of the board, in slot order. */
-  virtio?: VirtioBlk[];
+  /** Virtio devices of the board, by slot (an empty slot: a hole or undefined). */
+  virtio?: (VirtioDevice | undefined)[];
   /** Semihosted output (console.log, abort, exits, kills) and DebugPutc, one line at a time. */
   diag?: (text: string) => void;
   traceCapacity?: number;
@@ -208,7 +246,7 @@ export function bootSystem(m: Manifest, images: readonly Uint8Array[], opts: Boo
     return { module: modules.length, size: images[i].length, entry: elf.entry };
   });
   const plan = encodeBootPlan(m, planImages, opts);
-  const board = new Board({ virtio: opts.virtio ?? [] });
+  const board = new Board({ virtio: (opts.virtio ?? []) as VirtioDevice[] });
   const kernel = new Kernel(board, {
     root: images[rootIndex],
     modules: [{ name: 'bootplan', bytes: plan.bytes }, ...modules],
@@ -345,11 +383,12 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const caps = capsAt !== null;
   const maxInsns = intOption(args, 'max-insns', capsAt === 'boot' ? 2_000_000_000 : capsAt === 'settled' ? 200_000_000 : Number.MAX_SAFE_INTEGER);
   const diskPaths = args.options.get('disk') ?? [];
-  const virtioKinds: ('blk' | 'net' | null)[] = Array.from({ length: 8 }, (_, i) => (i < diskPaths.length ? 'blk' : null));
+  let virtioKinds: ('blk' | 'net' | null)[] = [];
 
   let m: Manifest;
   try {
     const base = args.options.get('base')?.[0];
+    virtioKinds = bootBoardKinds(path, diskPaths.length, base === undefined ? undefined : resolve(base));
     m = loadManifest(path, virtioKinds, base === undefined ? undefined : resolve(base));
   } catch (e) {
     if (e instanceof ManifestError) {
@@ -361,13 +400,15 @@ export async function bootCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let disks: VirtioBlk[];
+  let virtio: (VirtioDevice | undefined)[];
   try {
-    disks = diskPaths.map((p) => new VirtioBlk(FileBackend.open(p)));
+    virtio = diskPaths.map((p) => new VirtioBlk(FileBackend.open(p)));
   } catch (e) {
     process.stderr.write(`l4ts: ${(e as Error).message}\n`);
     return 2;
   }
+  const { nics } = boardNics(virtioKinds.flatMap((k, s) => (k === 'net' ? [s] : [])));
+  for (const [s, nic] of nics) virtio[s] = nic;
 
   let images: Uint8Array[];
   try {
@@ -381,7 +422,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   let sys: BootedSystem;
   try {
     sys = bootSystem(m, images, {
-      virtio: disks,
+      virtio,
       eager: args.options.has('eager') ? 'all' : 'memory-manager',
       diag: (s) => process.stderr.write(s),
       traceCapacity: trace !== undefined ? TRACE_CAPACITY : undefined,

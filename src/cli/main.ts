@@ -21,6 +21,8 @@ commands:
       --caps=boot prints what the root task handed out, the moment it has finished.
       --eager: the root task loads every image (default: the memory manager pages them in)
       --base DIR: image paths are relative to DIR (default: the project root for manifests/*.json)
+      --disk FILE (repeatable): a virtio-blk disk on that image file, slots from 0; every other
+      slot the manifest expects a "net" device in gets a virtio-net NIC, all on one switch
   build <file.ts> --o <out.elf>
       compile an AssemblyScript program (asc -O3, then wasm2rv) into an RV32 ELF
   run <elf> [--max-insns N] [--trace FILE]

@@ -281,3 +281,57 @@ test('capability directory: one entry per ring-capable service a component uses;
   assert.deepEqual(directory(startPage(p, 3)!), [[StartCapKind.RingNotification, ntfn, 1, RW, 'blka'], [StartCapKind.RingNotification, ntfn, 1, RW, 'blkb']]);
   assert.throws(() => encodeJson(sys(['blkb'])), /"blka": its start information is a driver's own layout, without a capability directory/);
 });
+
+test('the virtio-net drivers of manifests/network.json and their IRQ forwarders get their start information: slots, one client per badge with its MAC address', async () => {
+  const io = await import('../../user/lib/io-proto.ts');
+  const nm = parseManifest(readFileSync(new URL('../../manifests/network.json', import.meta.url), 'utf8'), { baseDir: ROOT, checkImages: false });
+  const ims = nm.components.map((c, i) => c.role === 'root' ? null : { module: i, size: 10_000 + i, entry: 0xc000_0000 + i });
+  const p = encodeBootPlan(nm, ims);
+  const v = new DataView(p.bytes.buffer);
+  const word = (k: number): number => v.getUint32(k * 4, true);
+  const startOf = (name: string): ((k: number) => number) => {
+    const ci = nm.components.findIndex((c) => c.name === name);
+    const si = word(word(PlanHdr.ComponentTable) + ci * PlanComp.Words + PlanComp.StartInfoObj);
+    assert.notEqual(si, PLAN_NONE, name);
+    const at = word(word(PlanHdr.ObjectTable) + si * PlanObj.Words + PlanObj.P0);
+    return (k: number) => word(at + k);
+  };
+  const badge = (name: string): number => nm.components.findIndex((c) => c.name === name) + 1;
+  const macs: Record<string, [number, number]> = {
+    'echo': [0x0000_0002, 0x0101], 'ping': [0x0000_0002, 0x0102], 'ping-ring': [0x0000_0002, 0x0202],
+  };
+  for (const [drv, slot, irq, dma, clients] of [['net0', 0, 1, '0x87000000', ['echo']], ['net1', 1, 2, '0x87040000', ['ping', 'ping-ring']]] as const) {
+    const cfg = startOf(drv);
+    assert.equal(cfg(io.CFG_MAGIC), io.CFG_MAGIC_BLK);
+    assert.equal(cfg(io.CFG_FLAGS), 0);
+    assert.equal(cfg(io.CFG_ENDPOINT), p.slotOf(drv, 'Endpoint', `svc:${drv}`));
+    assert.equal(cfg(io.CFG_MMIO), p.slotOf(drv, 'IoMem', `0x1000${slot + 1}000`));
+    assert.equal(cfg(io.CFG_IRQ), p.slotOf(drv, 'IrqHandler', String(irq)));
+    assert.equal(cfg(io.CFG_IRQ_NTFN), p.slotOf(drv, 'Notification', `irq:${drv}`));
+    assert.equal(cfg(io.CFG_DMA), p.slotOf(drv, 'DmaWindow', String(slot)));
+    assert.equal(cfg(io.CFG_PRIV_FRAME), p.slotOf(drv, 'Frame', dma));
+    const ks: number[] = clients.map(badge);
+    assert.equal(cfg(io.CFG_NCLIENTS), Math.max(...ks));
+    for (let k = 1; k <= io.MAX_CLIENTS; k++) {
+      const e = io.CFG_CLIENTS + (k - 1) * io.CLIENT_WORDS;
+      const j = ks.indexOf(k);
+      if (j < 0) { assert.equal(cfg(e + io.CL_FLAGS), 0, `${drv} client ${k}`); continue; }
+      // Connects at run time: no data frame, notification or ring in the start information.
+      assert.deepEqual([cfg(e + io.CL_FLAGS), cfg(e + io.NCL_MAC_LO), cfg(e + io.NCL_MAC_HI), cfg(e + io.CL_DATA_FRAME), cfg(e + io.CL_NTFN), cfg(e + io.CL_RING)],
+        [io.CLF_PRESENT, ...macs[clients[j]], 0, 0, 0], `${drv} client ${k}`);
+    }
+    const fwd = startOf(`${drv}-irq`);
+    assert.equal(fwd(io.CFG_MAGIC), io.CFG_MAGIC_BLK);
+    assert.equal(fwd(io.CFG_FLAGS), io.NET_F_FORWARDER);
+    assert.equal(fwd(io.CFG_ENDPOINT), p.slotOf(`${drv}-irq`, 'Endpoint', `svc:${drv}`));
+    assert.equal(fwd(io.CFG_IRQ_NTFN), p.slotOf(`${drv}-irq`, 'Notification', `irq:${drv}`));
+    // Every line of its expected distribution is a grant in the plan.
+    assert.equal(p.grants.filter((g) => g.holder === badge(`${drv}-irq`) - 1).length, expectedCapabilities(nm).filter((l) => l.holder === `${drv}-irq`).length);
+  }
+  // The clients find their notification in their start information's capability directory
+  // (user/network/common.ts connectNet).
+  for (const [c, svc] of [['echo', 'net0'], ['ping', 'net1'], ['ping-ring', 'net1']]) {
+    const ci = nm.components.findIndex((x) => x.name === c);
+    assert.deepEqual(directory(startPage(p, ci)!), [[StartCapKind.RingNotification, p.slotOf(c, 'Notification', `ring:${c}`), 1, Rights.Read | Rights.Write, svc]]);
+  }
+});

@@ -17,7 +17,7 @@ import { startOrder } from './rules.ts';
 import {
   CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA, CFG_PRIV_FRAME, CFG_NCLIENTS, CFG_MMIO,
   CFG_CLIENTS, CLIENT_WORDS, CL_FLAGS, CL_BASE, CL_SECTORS, CLF_PRESENT, CLF_WRITE, MAX_CLIENTS, PRIV_PAGES,
-  BLK_WHOLE_DISK,
+  BLK_WHOLE_DISK, CFG_FLAGS, NCL_MAC_LO, NCL_MAC_HI, NET_PRIV_PAGES, NET_F_FORWARDER,
 } from '../../user/lib/io-proto.ts';
 import type { Component, Manifest } from './types.ts';
 
@@ -235,8 +235,11 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   const stackOf = (c: Component): number => c.role === 'memory-manager' ? mmStackPages : isEager(c) ? stackPages : 0;
   const blkDevice = (c: Component) => c.role === 'task' && c.provides.length > 0
     ? c.devices.find((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0) : undefined;
-  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor' || blkDevice(c) !== undefined
-    || dirs[comps.indexOf(c)].length > 0;
+  const netDevice = (c: Component) => c.role === 'task' && c.provides.length > 0
+    ? c.devices.find((d) => d.kind === 'virtio' && d.expect === 'net' && d.dma.length > 0) : undefined;
+  const isForwarder = (c: Component): boolean => c.role === 'task' && c.forwardsIrqsOf !== null;
+  const hasStartInfo = (c: Component): boolean => c.role === 'memory-manager' || c.role === 'name-service' || c.role === 'supervisor' ||
+    blkDevice(c) !== undefined || netDevice(c) !== undefined || isForwarder(c) || dirs[comps.indexOf(c)].length > 0;
   const blobs: number[][] = [];
   const startObj = new Map<number, number>();
   const header = (c: Component, i: number, endpoint: number): number[] => {
@@ -301,6 +304,57 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
     page[CFG_NCLIENTS] = n;
     return page;
   };
+  /** The virtio-net driver's start information (CFG_*, docs/DRIVERS.md "Started from a
+   *  manifest"): its slots as for the blk driver (the private frame: its first DMA window, at
+   *  least NET_PRIV_PAGES pages); one client entry per component that uses its first service,
+   *  numbered by badge, with the client's MAC address from the service's netDevices (NCL_MAC_LO:
+   *  bytes 0..3, NCL_MAC_HI: bytes 4..5, little endian), connecting at run time (no data frame). */
+  const netDriverPage = (c: Component): number[] => {
+    const d = netDevice(c);
+    if (c.role === 'root' || d === undefined || d.kind !== 'virtio') throw new BootPlanError('unreachable');
+    const hex = (pa: number): string => `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
+    const w = d.dma[0];
+    if (w.pages < NET_PRIV_PAGES) throw new BootPlanError(`boot plan: "${c.name}": the net driver's first DMA window needs at least ${NET_PRIV_PAGES} pages`);
+    if (!c.irqs.includes(d.irq)) throw new BootPlanError(`boot plan: "${c.name}": the net driver needs IRQ ${d.irq} of virtio slot ${d.slot}`);
+    const svc = c.provides[0];
+    const page = new Array<number>(CFG_CLIENTS + MAX_CLIENTS * CLIENT_WORDS).fill(0);
+    page[CFG_MAGIC] = CFG_MAGIC_BLK;
+    page[CFG_ENDPOINT] = slotOf(c.name, 'Endpoint', `svc:${svc.name}`);
+    page[CFG_IRQ] = slotOf(c.name, 'IrqHandler', String(d.irq));
+    page[CFG_IRQ_NTFN] = slotOf(c.name, 'Notification', `irq:${c.name}`);
+    page[CFG_DMA] = slotOf(c.name, 'DmaWindow', String(d.slot));
+    page[CFG_PRIV_FRAME] = slotOf(c.name, 'Frame', hex(w.base));
+    page[CFG_MMIO] = slotOf(c.name, 'IoMem', hex(d.regs));
+    let n = 0;
+    comps.forEach((o, oi) => {
+      if (o.role === 'root' || !o.uses.includes(svc.name)) return;
+      const k = badgeOf(oi);
+      if (k > MAX_CLIENTS) throw new BootPlanError(`boot plan: "${o.name}" uses ${svc.name} with badge ${k}, but the net driver numbers its clients 1..${MAX_CLIENTS} by badge (move it up the manifest)`);
+      const nd = svc.netDevices?.find((x) => x.client === o.name);
+      if (nd === undefined) throw new BootPlanError(`boot plan: "${o.name}" uses ${svc.name} without a MAC address`);
+      const b = nd.mac.split(':').map((x) => parseInt(x, 16));
+      const at = CFG_CLIENTS + (k - 1) * CLIENT_WORDS;
+      page[at + CL_FLAGS] = CLF_PRESENT;
+      page[at + NCL_MAC_LO] = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+      page[at + NCL_MAC_HI] = b[4] | (b[5] << 8);
+      n = Math.max(n, k);
+    });
+    page[CFG_NCLIENTS] = n;
+    return page;
+  };
+  /** The IRQ forwarder of a net driver (forwardsIrqsOf): CFG_FLAGS = NET_F_FORWARDER, the
+   *  driver's endpoint and interrupt notification as held by the forwarder. */
+  const forwarderPage = (c: Component): number[] => {
+    if (c.role !== 'task' || c.forwardsIrqsOf === null) throw new BootPlanError('unreachable');
+    const d = comps.find((o) => o.name === c.forwardsIrqsOf);
+    if (d === undefined || d.role === 'root' || d.provides.length === 0) throw new BootPlanError(`boot plan: "${c.name}" forwards the interrupts of "${c.forwardsIrqsOf}", which is no driver with a service`);
+    const page = new Array<number>(CFG_CLIENTS).fill(0);
+    page[CFG_MAGIC] = CFG_MAGIC_BLK;
+    page[CFG_FLAGS] = NET_F_FORWARDER;
+    page[CFG_ENDPOINT] = slotOf(c.name, 'Endpoint', `svc:${d.provides[0].name}`);
+    page[CFG_IRQ_NTFN] = slotOf(c.name, 'Notification', `irq:${d.name}`);
+    return page;
+  };
   comps.forEach((c, i) => {
     if (!hasStartInfo(c)) return;
     let page: number[];
@@ -343,6 +397,10 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       });
       table(page, 1, allow, NamesAllow.Words);
       table(page, 2, services.map((s) => [s.provider, ...nameWords(s.name)]), NamesService.Words);
+    } else if (isForwarder(c)) {
+      page = forwarderPage(c);
+    } else if (netDevice(c) !== undefined) {
+      page = netDriverPage(c);
     } else if (blkDevice(c) !== undefined) {
       page = blkDriverPage(c);
     } else if (c.role === 'task') {

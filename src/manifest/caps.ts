@@ -103,6 +103,13 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
     if (c.uses.length > 0) add('cspace', 'Endpoint', NAMES_ENDPOINT, W, badge, `looks up ${c.uses.join(', ')} (replies carry capabilities without Grant)`);
     const rings = c.uses.filter((s) => ringService(m, s));
     if (rings.length > 0) add('cspace', 'Notification', `${RING_PREFIX}${c.name}`, R | W, 0, `ring responses of ${rings.join(', ')}: waits on it, passes it to the driver when it connects`);
+    if (c.forwardsIrqsOf !== null) {
+      const d = m.components.find((o) => o.name === c.forwardsIrqsOf);
+      if (d !== undefined && d.role !== 'root' && d.provides.length > 0) {
+        add('cspace', 'Notification', `irq:${d.name}`, R, 0, `waits for the interrupts of ${d.name} (its IRQ forwarder)`);
+        add('cspace', 'Endpoint', `svc:${d.provides[0].name}`, W, 0, `passes each interrupt of ${d.name} to its endpoint (label NET_IRQ, unbadged)`);
+      }
+    }
 
     if (c.role === 'memory-manager') {
       add('cspace', 'Endpoint', PAGER_ENDPOINT, R, 0, 'receives the page faults of every other component');

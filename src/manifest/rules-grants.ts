@@ -170,6 +170,91 @@ function checkServices(cs: readonly Component[], built: readonly [BuiltComponent
     });
   }
   for (const [c, i] of built) c.provides.forEach((s, j) => checkBlockDevices(cs, c, i, j, f));
+  for (const [c, i] of built) c.provides.forEach((s, j) => checkNetDevices(cs, c, i, j, f));
+  checkNetMacs(built, f);
+  checkForwarders(cs, built, f);
+}
+
+/** A virtio device the component drives expecting `kind`, with a DMA window. */
+function drives(c: BuiltComponent, kind: 'blk' | 'net'): boolean {
+  return c.devices.some((d) => d.kind === 'virtio' && d.expect === kind && d.dma.length > 0);
+}
+
+const NET_DRIVER = 'a virtio-net driver (a component with a virtio device expecting "net" and a DMA window)';
+
+/** A service's netDevices (docs/MANIFEST.md "Network devices"): only on the first service of a
+ *  virtio-net driver, and required there when the service has clients; one per component that
+ *  uses the service, for no other; the service ring-capable and grant (its clients connect by
+ *  passing their frames and notification, on which they wait for received frames). */
+function checkNetDevices(cs: readonly Component[], c: BuiltComponent, i: number, j: number, f: RuleFailer): void {
+  const s = c.provides[j];
+  const isNet = drives(c, 'net') && j === 0;
+  const at: Path = ['components', i, 'provides', j, 'netDevices'];
+  if (s.netDevices !== null && !isNet) f.fail(at, `only the first service of ${NET_DRIVER} has network devices`);
+  if (!isNet) return;
+  const users = cs.filter((o) => o.role !== 'root' && o.uses.includes(s.name)).map((o) => o.name);
+  if (users.length === 0) return;
+  const svcAt: Path = ['components', i, 'provides', j];
+  if (s.netDevices === null) f.fail(svcAt, `the service of ${NET_DRIVER} needs "netDevices": the MAC address of each client (${users.map(show).join(', ')})`);
+  if (!s.ring) f.fail(svcAt, `the service of ${NET_DRIVER} must be ring-capable ("ring": true): its clients wait on their notification for received frames, with either interface`);
+  if (!s.grant) f.fail(svcAt, `the service of ${NET_DRIVER} must be "grant": true: its clients connect by passing their data frame and notification`);
+  s.netDevices.forEach((d, k) => {
+    const here: Path = [...at, k];
+    checkComponentName(d.client, cs, [...here, 'client'], f);
+    if (!users.includes(d.client)) f.fail([...here, 'client'], `${show(d.client)} does not use service ${show(s.name)}`);
+    const first = s.netDevices!.findIndex((o) => o.client === d.client);
+    if (first < k) f.fail([...here, 'client'], `${show(d.client)} has a MAC address already (netDevices[${first}])`);
+  });
+  for (const u of users) {
+    if (!s.netDevices.some((d) => d.client === u)) f.fail(at, `${show(u)} uses service ${show(s.name)} but has no MAC address here`);
+  }
+}
+
+/** Every client MAC address: unicast, not all zero, and unique over the manifest (every NIC is
+ *  on the board's one switch, so two clients with one address would receive each other's frames). */
+function checkNetMacs(built: readonly [BuiltComponent, number][], f: RuleFailer): void {
+  const seen = new Map<string, { client: string; at: Path }>();
+  for (const [c, i] of built) {
+    c.provides.forEach((s, j) => {
+      (s.netDevices ?? []).forEach((d, k) => {
+        const at: Path = ['components', i, 'provides', j, 'netDevices', k, 'mac'];
+        const first = parseInt(d.mac.slice(0, 2), 16);
+        if ((first & 1) !== 0) f.fail(at, `${show(d.mac)} is a multicast address (the low bit of its first byte is set); a client's address must be unicast`);
+        if (d.mac === '00:00:00:00:00:00') f.fail(at, `${show(d.mac)} is not an address`);
+        const was = seen.get(d.mac);
+        if (was !== undefined) f.fail(at, `${show(d.mac)} is already the address of ${show(was.client)} (${formatPath(was.at)}); addresses are unique on the switch`);
+        seen.set(d.mac, { client: d.client, at });
+      });
+    });
+  }
+}
+
+/** IRQ forwarders (forwardsIrqsOf): of a virtio-net driver that has an IRQ, one per driver, and
+ *  holding nothing else; every virtio-net driver with a service has one. */
+function checkForwarders(cs: readonly Component[], built: readonly [BuiltComponent, number][], f: RuleFailer): void {
+  const forwarder = new Map<string, string>();
+  for (const [c, i] of built) {
+    const target = c.forwardsIrqsOf;
+    if (target === null) continue;
+    const at: Path = ['components', i, 'forwardsIrqsOf'];
+    checkComponentName(target, cs, at, f);
+    const d = cs.find((o) => o.name === target)!;
+    if (d === c) f.fail(at, `${show(c.name)} cannot forward its own interrupts`);
+    if (d.role === 'root' || !drives(d, 'net') || d.provides.length === 0 || d.irqs.length === 0) {
+      f.fail(at, `${show(target)} is not a virtio-net driver with an IRQ and a service; only such a driver has an IRQ forwarder`);
+    }
+    const was = forwarder.get(target);
+    if (was !== undefined) f.fail(at, `${show(target)} has an IRQ forwarder already: ${show(was)}`);
+    forwarder.set(target, c.name);
+    for (const field of ['devices', 'irqs', 'provides', 'uses'] as const) {
+      if (c[field].length > 0) f.fail([...at.slice(0, 2), field], `${show(c.name)} is an IRQ forwarder (forwardsIrqsOf ${show(target)}) and holds nothing else`);
+    }
+  }
+  for (const [c, i] of built) {
+    if (drives(c, 'net') && c.provides.length > 0 && c.irqs.length > 0 && !forwarder.has(c.name)) {
+      f.fail(['components', i], `the virtio-net driver ${show(c.name)} needs an IRQ forwarder: a component with "forwardsIrqsOf": ${show(c.name)} running its image (it waits on its endpoint; the forwarder waits for its interrupts)`);
+    }
+  }
 }
 
 /** A service's blockDevices (docs/MANIFEST.md "Virtual block devices"): only on the first
@@ -178,9 +263,9 @@ function checkServices(cs: readonly Component[], built: readonly [BuiltComponent
  *  device fits the disk is checked by the driver at start (the manifest does not know the disk). */
 function checkBlockDevices(cs: readonly Component[], c: BuiltComponent, i: number, j: number, f: RuleFailer): void {
   const s = c.provides[j];
-  const isBlk = c.devices.some((d) => d.kind === 'virtio' && d.expect === 'blk' && d.dma.length > 0);
-  if (s.ring && (!isBlk || j !== 0)) {
-    f.fail(['components', i, 'provides', j, 'ring'], `only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) is ring-capable`);
+  const isBlk = drives(c, 'blk');
+  if (s.ring && ((!isBlk && !drives(c, 'net')) || j !== 0)) {
+    f.fail(['components', i, 'provides', j, 'ring'], `only the first service of a virtio-blk or virtio-net driver (a component with a virtio device expecting "blk" or "net" and a DMA window) is ring-capable`);
   }
   if (s.blockDevices === null) return;
   const at: Path = ['components', i, 'provides', j, 'blockDevices'];

@@ -36,9 +36,10 @@ interface RawComponent {
   memoryPages: number;
   devices?: RawDevice[];
   irqs?: number[];
-  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean; ring?: boolean; blockDevices?: { client: string; firstSector?: number; sectors?: number; readOnly?: boolean }[] }[];
+  provides?: { name: string; description?: string; clients?: string[]; grant?: boolean; ring?: boolean; blockDevices?: { client: string; firstSector?: number; sectors?: number; readOnly?: boolean }[]; netDevices?: { client: string; mac: string }[] }[];
   uses?: string[];
   startAfter?: string[];
+  forwardsIrqsOf?: string;
   restart?: RestartPolicy;
 }
 type RawDevice = { kind: 'uart' } | { kind: 'testdev' } | { kind: 'virtio'; slot: number; expect?: 'blk' | 'net'; dma?: { base: number | string; pages: number }[] };
@@ -84,7 +85,7 @@ function buildComponent(rc: RawComponent, at: Path, opts: RuleOptions, f: RuleFa
   };
 
   if (role === 'root') {
-    for (const field of ['devices', 'irqs', 'provides', 'uses', 'startAfter'] as const) {
+    for (const field of ['devices', 'irqs', 'provides', 'uses', 'startAfter', 'forwardsIrqsOf'] as const) {
       if ((rc[field]?.length ?? 0) > 0) {
         f.fail([...at, field], 'the root task takes no grants: it creates every capability and hands them out');
       }
@@ -101,9 +102,11 @@ function buildComponent(rc: RawComponent, at: Path, opts: RuleOptions, f: RuleFa
       blockDevices: s.blockDevices === undefined ? null : s.blockDevices.map((b) => ({
         client: b.client, firstSector: b.firstSector ?? 0, sectors: b.sectors ?? null, readOnly: b.readOnly ?? false,
       })),
+      netDevices: s.netDevices === undefined ? null : s.netDevices.map((d) => ({ client: d.client, mac: d.mac.toLowerCase() })),
     })),
     uses: rc.uses ?? [],
     startAfter: rc.startAfter ?? [],
+    forwardsIrqsOf: rc.forwardsIrqsOf ?? null,
   };
   if (role === 'memory-manager' || role === 'supervisor') {
     if (restart.policy !== 'never') {

@@ -204,6 +204,14 @@ export const MANIFEST_SCHEMA: Schema = {
           description: 'Components the root task starts before this one. There must be no cycle.',
         },
         restart: { $ref: '#/$defs/restart', description: 'What the supervisor does when the component ends or faults. Default: never restart.' },
+        forwardsIrqsOf: {
+          $ref: '#/$defs/name',
+          description:
+            'This component is the IRQ forwarder of the named virtio-net driver (running the driver\'s image): it holds the driver\'s ' +
+            'interrupt notification (R) and its service endpoint (W), waits for the interrupts and passes each to the driver, which ' +
+            'waits on its endpoint (an L4 thread waits on one object). Every virtio-net driver has exactly one; it holds nothing else ' +
+            '(no devices, irqs, provides or uses). Give it a higher priority than the driver.',
+        },
       },
       required: ['name', 'image', 'priority', 'sched', 'memoryPages'],
       additionalProperties: false,
@@ -288,15 +296,36 @@ export const MANIFEST_SCHEMA: Schema = {
         },
         ring: {
           type: 'boolean', default: false,
-          description: 'Ring-capable (only the first service of a virtio-blk driver): every component that uses it gets a Notification, Notification(ring:<client>) RW in its first free slot, which it passes to the driver when it connects, for the driver to signal its ring responses. Default false.',
+          description: 'Ring-capable (only the first service of a virtio-blk or virtio-net driver; required for virtio-net, whose clients wait on it for received frames): every component that uses it gets a Notification, Notification(ring:<client>) RW in its first free slot, which it passes to the driver when it connects, for the driver to signal its ring responses. Default false.',
         },
         blockDevices: {
           type: 'array', minItems: 1, items: { $ref: '#/$defs/blockDevice' },
           description: 'Only for the first service of a virtio-blk driver (a component with a virtio device expecting "blk"): the virtual block device of each client, and then every component that uses the service must have one. ' +
             'Devices may overlap only if all of them are read-only; a device beyond the disk is refused by the driver at start. Without it, every client gets the whole disk, read-write.',
         },
+        netDevices: {
+          type: 'array', minItems: 1, items: { $ref: '#/$defs/netDevice' },
+          description: 'Only for the first service of a virtio-net driver (a component with a virtio device expecting "net" and a DMA window), and required there ' +
+            'when the service has clients: the MAC address of each client, one entry per component that uses the service. The driver delivers the frames ' +
+            'addressed to it to that client only and lets it send only frames from it. Addresses are unicast and unique over the manifest (all NICs are on one switch).',
+        },
       },
       required: ['name'],
+      additionalProperties: false,
+    },
+    netDevice: {
+      type: 'object',
+      description: 'One client\'s MAC address on a virtio-net driver.',
+      properties: {
+        client: { $ref: '#/$defs/name', description: 'The component (one that uses the service) this address is for.' },
+        mac: {
+          type: 'string', pattern: '^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$',
+          'x-pattern-description': 'a MAC address: six hexadecimal bytes separated by ":", such as "02:00:00:00:01:01"',
+          description: 'Its MAC address, six bytes such as "02:00:00:00:01:01" (unicast: the low bit of the first byte clear; not 00:00:00:00:00:00).',
+          examples: ['02:00:00:00:01:01'],
+        },
+      },
+      required: ['client', 'mac'],
       additionalProperties: false,
     },
     blockDevice: {

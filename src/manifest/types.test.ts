@@ -9,7 +9,7 @@ const common = {
   name: 'x', description: null, image: { kind: 'elf', path: 'x.elf', file: '/x.elf' },
   priority: 1, sched: { budgetUs: 1, periodUs: 1 }, memoryPages: 1,
 } as const;
-const grants = { devices: [], irqs: [], provides: [], uses: [], startAfter: [] };
+const grants = { devices: [], irqs: [], provides: [], uses: [], startAfter: [], forwardsIrqsOf: null };
 
 test('impossible components, devices and restart policies do not type-check', () => {
   const ok: Component[] = [

@@ -59,6 +59,10 @@ export interface Grants {
   uses: readonly string[];
   /** Names of components that must be started before this one. */
   startAfter: readonly string[];
+  /** The virtio-net driver whose interrupts this component forwards to the driver's endpoint
+   *  (docs/DRIVERS.md "Network": the driver waits on its endpoint, an L4 thread on one object),
+   *  or null. An IRQ forwarder holds nothing else. */
+  forwardsIrqsOf: string | null;
 }
 
 /** The memory manager and the supervisor: nothing could restart them. */
@@ -128,11 +132,23 @@ export interface Service {
   clients: 'any' | readonly string[];
   /** Clients' endpoint capabilities carry Grant: they may pass capabilities with their calls. */
   grant: boolean;
-  /** A blk driver's first service only: ring-capable, each client gets Notification(ring:C). */
+  /** The first service of a blk or net driver only: ring-capable, each client gets
+   *  Notification(ring:C) (required for a net driver: its clients wait on it for received frames). */
   ring: boolean;
   /** A blk driver's first service only: each client's virtual block device (null: every client
    *  gets the whole disk, read-write). */
   blockDevices: readonly BlockDevice[] | null;
+  /** A net driver's first service only: each client's MAC address (required when the service
+   *  has clients). */
+  netDevices: readonly NetDevice[] | null;
+}
+
+/** A client's MAC address on a virtio-net driver: frames to it are that client's, and it may
+ *  send only frames from it. `mac` is six bytes. */
+export interface NetDevice {
+  client: string;
+  /** As written: "02:00:00:00:01:01" (lower case after parsing). */
+  mac: string;
 }
 
 /** A client's virtual block device: disk sectors [firstSector, firstSector + sectors), or from

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseManifest, ManifestError, type ParseOptions } from './validate.ts';
 import { startOrder } from './rules.ts';
+import { expectedCapabilities, formatCapLine } from './caps.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type J = any;
@@ -65,12 +66,13 @@ test('a valid manifest becomes typed components with defaults filled in', () => 
   assert.ok(hello.role === 'task');
   assert.deepEqual(hello.restart, { policy: 'never' });
   assert.deepEqual(hello.devices, []);
+  assert.equal(hello.forwardsIrqsOf, null);
   assert.deepEqual(hello.irqs, []);
   assert.deepEqual(hello.image, { kind: 'assemblyscript', path: 'user/hello/main.ts', file: '/proj/user/hello/main.ts' });
   const console_ = m.components[4];
   assert.ok(console_.role === 'task');
   assert.deepEqual(console_.devices, [{ kind: 'uart', regs: 0x1000_0000, irq: 10 }]);
-  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false, ring: false, blockDevices: null }]);
+  assert.deepEqual(console_.provides, [{ name: 'console', description: null, clients: 'any', grant: false, ring: false, blockDevices: null, netDevices: null }]);
   assert.deepEqual(console_.restart, ON_FAILURE);
 });
 
@@ -572,8 +574,75 @@ test('virtual block devices: one per client of a blk driver\'s first service, ov
   refuses(blk([{ client: 'a', sectors: 0 }]), 'manifest: components[6].provides[0].blockDevices[0].sectors: 0 is out of range 1..4294967294');
   const notRing = sys();
   notRing.components[4].provides[0].ring = true;
-  refuses(notRing, 'manifest: components[4].provides[0].ring: only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) is ring-capable');
+  refuses(notRing, 'manifest: components[4].provides[0].ring: only the first service of a virtio-blk or virtio-net driver (a component with a virtio device expecting "blk" or "net" and a DMA window) is ring-capable');
   const notBlk = sys();
   notBlk.components[4].provides[0].blockDevices = [{ client: 'hello' }];
   refuses(notBlk, 'manifest: components[4].provides[0].blockDevices: only the first service of a virtio-blk driver (a component with a virtio device expecting "blk" and a DMA window) has virtual block devices');
+});
+
+test('network devices: a MAC address per client of a virtio-net driver\'s first service, unicast and unique; an IRQ forwarder per driver', () => {
+  /** sys() + net 6 (virtio slot 0) + its forwarder net-irq 7 + a 8, b 9 using it; `svc` and
+   *  `fwd` override the service's and the forwarder's fields. */
+  const net = (devs: J[] | undefined, svc: J = {}, fwd: J | null = {}): J => {
+    const m = sys();
+    m.components.push(task('net', {
+      devices: [{ kind: 'virtio', slot: 0, expect: 'net', dma: [{ base: '0x8700_0000', pages: 64 }] }], irqs: [1],
+      provides: [{ name: 'net', grant: true, ring: true, ...(devs === undefined ? {} : { netDevices: devs }), ...svc }],
+    }));
+    m.components.push(fwd === null ? task('net-irq') : task('net-irq', { forwardsIrqsOf: 'net', ...fwd }));
+    m.components.push(task('a', { uses: ['net'] }), task('b', { uses: ['net'] }));
+    return m;
+  };
+  const both = [{ client: 'a', mac: '02:00:00:00:00:0A' }, { client: 'b', mac: '02:00:00:00:00:0b' }];
+  const ok = parse(net(both));
+  const c6 = ok.components[6];
+  assert.ok(c6.role === 'task');
+  assert.deepEqual(c6.provides[0].netDevices, [{ client: 'a', mac: '02:00:00:00:00:0a' }, { client: 'b', mac: '02:00:00:00:00:0b' }]);
+  const c7 = ok.components[7];
+  assert.ok(c7.role === 'task');
+  assert.equal(c7.forwardsIrqsOf, 'net');
+  // Shape: six hexadecimal bytes.
+  refuses(net([{ client: 'a', mac: '02:00:00:00:00' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[0].mac: "02:00:00:00:00" is not a MAC address: six hexadecimal bytes separated by ":", such as "02:00:00:00:01:01"');
+  refuses(net([{ client: 'a', mac: '02-00-00-00-00-0a' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[0].mac: "02-00-00-00-00-0a" is not a MAC address: six hexadecimal bytes separated by ":", such as "02:00:00:00:01:01"');
+  // Unicast, not zero, unique on the switch (also across drivers, compared without case).
+  refuses(net([{ client: 'a', mac: '01:00:5e:00:00:01' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[0].mac: "01:00:5e:00:00:01" is a multicast address (the low bit of its first byte is set); a client\'s address must be unicast');
+  refuses(net([{ client: 'a', mac: 'ff:ff:ff:ff:ff:ff' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[0].mac: "ff:ff:ff:ff:ff:ff" is a multicast address (the low bit of its first byte is set); a client\'s address must be unicast');
+  refuses(net([{ client: 'a', mac: '00:00:00:00:00:00' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[0].mac: "00:00:00:00:00:00" is not an address');
+  refuses(net([{ client: 'a', mac: '02:00:00:00:00:0B' }, both[1]]),
+    'manifest: components[6].provides[0].netDevices[1].mac: "02:00:00:00:00:0b" is already the address of "a" (components[6].provides[0].netDevices[0].mac); addresses are unique on the switch');
+  // One entry per client, for clients only.
+  refuses(net([both[0]]), 'manifest: components[6].provides[0].netDevices: "b" uses service "net" but has no MAC address here');
+  refuses(net([...both, { client: 'a', mac: '02:00:00:00:00:0c' }]),
+    'manifest: components[6].provides[0].netDevices[2].client: "a" has a MAC address already (netDevices[0])');
+  refuses(net([...both, { client: 'hello', mac: '02:00:00:00:00:0c' }]),
+    'manifest: components[6].provides[0].netDevices[2].client: "hello" does not use service "net"');
+  refuses(net([...both, { client: 'nobody', mac: '02:00:00:00:00:0c' }]),
+    'manifest: components[6].provides[0].netDevices[2].client: no component is named "nobody"');
+  // Required, with a ring-capable grant service.
+  refuses(net(undefined), 'manifest: components[6].provides[0]: the service of a virtio-net driver (a component with a virtio device expecting "net" and a DMA window) needs "netDevices": the MAC address of each client ("a", "b")');
+  refuses(net(both, { ring: false }), 'manifest: components[6].provides[0]: the service of a virtio-net driver (a component with a virtio device expecting "net" and a DMA window) must be ring-capable ("ring": true): its clients wait on their notification for received frames, with either interface');
+  refuses(net(both, { grant: false }), 'manifest: components[6].provides[0]: the service of a virtio-net driver (a component with a virtio device expecting "net" and a DMA window) must be "grant": true: its clients connect by passing their data frame and notification');
+  const notNet = sys();
+  notNet.components[4].provides[0].netDevices = [{ client: 'hello', mac: '02:00:00:00:00:01' }];
+  refuses(notNet, 'manifest: components[4].provides[0].netDevices: only the first service of a virtio-net driver (a component with a virtio device expecting "net" and a DMA window) has network devices');
+  // The IRQ forwarder: one per driver, of a net driver, holding nothing else.
+  refuses(net(both, {}, null), 'manifest: components[6]: the virtio-net driver "net" needs an IRQ forwarder: a component with "forwardsIrqsOf": "net" running its image (it waits on its endpoint; the forwarder waits for its interrupts)');
+  refuses(net(both, {}, { forwardsIrqsOf: 'console' }), 'manifest: components[7].forwardsIrqsOf: "console" is not a virtio-net driver with an IRQ and a service; only such a driver has an IRQ forwarder');
+  refuses(net(both, {}, { forwardsIrqsOf: 'nett' }), 'manifest: components[7].forwardsIrqsOf: no component is named "nett" (did you mean "net"?)');
+  refuses(net(both, {}, { forwardsIrqsOf: 'net-irq' }), 'manifest: components[7].forwardsIrqsOf: "net-irq" cannot forward its own interrupts');
+  refuses(net(both, {}, { uses: ['console'] }), 'manifest: components[7].uses: "net-irq" is an IRQ forwarder (forwardsIrqsOf "net") and holds nothing else');
+  const twice = net(both);
+  twice.components.push(task('net-irq2', { forwardsIrqsOf: 'net' }));
+  refuses(twice, 'manifest: components[10].forwardsIrqsOf: "net" has an IRQ forwarder already: "net-irq"');
+  const rootFwd = net(both);
+  rootFwd.components[0].forwardsIrqsOf = 'net';
+  refuses(rootFwd, 'manifest: components[0].forwardsIrqsOf: the root task takes no grants: it creates every capability and hands them out');
+  // The forwarder's capabilities: the driver's interrupt notification (R) and its endpoint (W).
+  const lines = expectedCapabilities(ok).filter((l) => l.holder === 'net-irq' && l.place === 'cspace' && l.type !== 'Task' && l.object !== 'pager').map(formatCapLine);
+  assert.deepEqual(lines, ['net-irq cspace Notification(irq:net) R', 'net-irq cspace Endpoint(svc:net) W']);
 });

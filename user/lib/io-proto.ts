@@ -176,6 +176,11 @@ export const NET_OP_RX = 2;
 export const NET_OP_INFO = 4;
 export const NET_KICK = 5;
 export const NET_IRQ = 6;
+/** Connect at run time (a client started from a manifest: CL_DATA_FRAME 0 in the driver's start
+ *  information), through an endpoint capability with Grant: its data frame (RW), its
+ *  notification (Write: received frames, ring responses) and, for the rings, one two-page ring
+ *  frame (TX ring page, then RX ring page). Reply MR0 = status, MR1/MR2 = its MAC (as INFO). */
+export const NET_OP_CONNECT = 7;
 export const NET_S_EMPTY = 4;
 /** Ring entries (both rings): request id, offset, length (TX) or room (RX); response id,
  *  status, length. */

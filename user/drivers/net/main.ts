@@ -11,6 +11,7 @@
 import {
   sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
   M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
+  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE,
 } from '../util';
 import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
@@ -20,6 +21,7 @@ import {
   NET_PRIV_TXQ_DESC, NET_PRIV_TXQ_AVAIL, NET_PRIV_TXQ_USED, NET_PRIV_TXHDR, NET_PRIV_RXBUF, NET_RXBUF_BYTES,
   NET_FRAME_MAX, NET_CLIENT_QUEUE, NET_OP_TX, NET_OP_RX, NET_OP_INFO, NET_KICK, NET_IRQ, NET_S_EMPTY,
   BLK_S_OK, BLK_S_IOERR, BLK_S_DENIED, BLK_S_UNSUPP, NREQ_ID, NREQ_OFFSET, NREQ_LEN, NRSP_ID, NRSP_STATUS, NRSP_LEN,
+  NET_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT,
 } from '../../lib/io-proto';
 import { ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests } from '../../lib/ring';
 import {
@@ -27,7 +29,10 @@ import {
   virtioReset, virtioNeedsReset, virtioFailed, virtioZero, virtioResetsInARow,
 } from '../../lib/virtio';
 
-const START: i32 = <i32>START_VA;
+/** Start information: at the start argument (a0) when the root task maps it from the boot plan
+ *  (START_INFO_BASE, src/manifest/bootplan.ts), else at START_VA (tests/io/rig.ts). */
+const START_ARG: i32 = peek(<i32>0xd0000000 + 40); // DATA_BASE + RtData.StartArg
+const START: i32 = START_ARG != 0 ? START_ARG : <i32>START_VA;
 const MMIO: i32 = <i32>MMIO_VA;
 const PRIV: i32 = <i32>PRIV_VA;
 const RINGS: i32 = <i32>RINGS_VA;
@@ -140,6 +145,7 @@ function init(): bool {
     unchecked(clOn[k] = false);
     if (k > n || (clCfg(k, CL_FLAGS) & CLF_PRESENT) == 0) continue;
     const frame = clCfg(k, CL_DATA_FRAME);
+    if (frame == 0) { expectConnect(k); continue; }
     // The device only reads client frames (transmit); received frames are copied in.
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ, 0, 0);
     if (e == 0) e = sysInvoke(frame, M_FRAME_MAP, SLOT_TASK, DDATA + k * 0x0100_0000, 3, 0, 0);
@@ -153,8 +159,12 @@ function init(): bool {
     unchecked(clRing[k] = clCfg(k, CL_RING) != 0);
     maxK = k;
   }
-  e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
-  if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+  // Started from a boot plan, the root task has bound the IRQ to the notification already.
+  if (START_ARG == 0) {
+    e = sysInvoke(irqSlot, M_IRQ_SET_NTFN, cfg(CFG_IRQ_NTFN), 0, 0, 0, 0);
+    if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
+  }
+  dmaSlot = dma;
 
   if (!virtioProbe(MMIO, 1)) { fail('no virtio-net device'); return false; }
   direct = maxK == 1 && unchecked(clOn[1]) && unchecked(clRing[1]);
@@ -528,6 +538,83 @@ function disconnect(k: i32): void {
   unchecked(clRing[k] = false);
 }
 
+// ---- connecting at run time (started from a manifest) -------------------------------------------
+
+let dmaSlot = 0;
+const unconnected = new StaticArray<bool>(MAX_CLIENTS + 1);
+
+/** Client k of the start information has no data frame: it connects itself (NET_OP_CONNECT).
+ *  Its MAC is known; it receives nothing until then (clOn is false). */
+function expectConnect(k: i32): void {
+  unchecked(clOn[k] = false);
+  unchecked(clMacLo[k] = clCfg(k, NCL_MAC_LO));
+  unchecked(clMacHi[k] = clCfg(k, NCL_MAC_HI) & 0xffff);
+  unchecked(clRing[k] = false);
+  unchecked(unconnected[k] = true);
+  maxK = k;
+}
+
+/** The type of the capability in our slot `s` (0 = empty); its rights in res(2). */
+function identify(s: i32): i32 {
+  if (sysInvoke(SLOT_TASK, M_CAP_IDENTIFY, s, 0, 0, 0, 0) != 0) return 0;
+  return res(1);
+}
+
+/** NET_OP_CONNECT from client k with `n` capabilities at DRV_STAGE_SLOT: data frame (RW, at most
+ *  16 MiB), notification (W), and for the rings a two-page ring frame (RW). Checks them, keeps
+ *  them at DRV_CONN_SLOT + 4k, opens DMA window k (device reads: transmit) and maps the frames. */
+function connect(k: i32, n: i32): i32 {
+  if (k < 1 || k > MAX_CLIENTS || !unchecked(unconnected[k]) || n < 2 || n > 3) return BLK_S_DENIED;
+  const st = DRV_STAGE_SLOT;
+  if (identify(st) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
+  sysInvoke(st, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  if (res(2) > 4096) return BLK_S_DENIED; // the driver maps data frames 16 MiB apart
+  if (identify(st + 1) != OBJ_NOTIFICATION || (res(2) & RIGHT_WRITE) == 0) return BLK_S_DENIED;
+  if (n == 3) {
+    if (identify(st + 2) != OBJ_FRAME || (res(2) & 3) != 3) return BLK_S_DENIED;
+    sysInvoke(st + 2, M_FRAME_INFO, 0, 0, 0, 0, 0);
+    if (res(2) != 2) return BLK_S_DENIED; // TX ring page, RX ring page
+  }
+  const base = DRV_CONN_SLOT + 4 * k;
+  for (let i = 0; i < n; i++) {
+    if (sysInvoke(SLOT_TASK, M_CAP_MOVE, st + i, base + i, 0, 0, 0) != 0) return dropConnection(base, n);
+  }
+  if (sysInvoke(dmaSlot, M_DMA_SET_WINDOW, k, base, DMA_READ, 0, 0) != 0) return dropConnection(base, n);
+  if (sysInvoke(base, M_FRAME_MAP, SLOT_TASK, DDATA + k * 0x0100_0000, 3, 0, 0) != 0) return dropConnection(base, n);
+  sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  unchecked(clDataPa[k] = res(1));
+  unchecked(clDataBytes[k] = <u32>res(2) * 4096);
+  unchecked(clNtfn[k] = base + 1);
+  if (n == 3) {
+    if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, ringAddr(k, false), 3, 0, 0) != 0) return dropConnection(base, n);
+    for (let ri = 2 * k; ri < 2 * k + 2; ri++) {
+      unchecked(reqCons[ri] = 0);
+      unchecked(rspProdPvt[ri] = 0);
+      unchecked(rspPublished[ri] = 0);
+    }
+    unchecked(clRing[k] = true);
+  }
+  unchecked(qHead[k] = 0);
+  unchecked(qCount[k] = 0);
+  unchecked(rxWaiting[k] = false);
+  unchecked(unconnected[k] = false);
+  unchecked(clOn[k] = true);
+  if (verbose) console.log('net: client ' + k.toString() + ' connected' + (n == 3 ? ' with rings' : ''));
+  return OK;
+}
+
+/** A connect that failed half way: delete what was kept (the mappings and the DMA window go
+ *  with the capabilities), so that the client may try again. */
+function dropConnection(base: i32, n: i32): i32 {
+  for (let i = 0; i < n; i++) if (identify(base + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, base + i, 0, 0, 0, 0);
+  return BLK_S_DENIED;
+}
+
+/** Drop capabilities left in the staging slots (sent with anything but a good CONNECT). */
+function clearStage(): void {
+  for (let i = 0; i < 3; i++) if (identify(DRV_STAGE_SLOT + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, DRV_STAGE_SLOT + i, 0, 0, 0, 0);
+}
+
 function forwarder(): i32 {
   const ntfn = cfg(CFG_IRQ_NTFN);
   while (true) {
@@ -541,6 +628,7 @@ export function main(): i32 {
   epSlot = cfg(CFG_ENDPOINT);
   if ((cfg(CFG_FLAGS) & NET_F_FORWARDER) != 0) return forwarder();
   if (!init()) return 1;
+  poke(UTCB + UTCB_RECV_SLOT, DRV_STAGE_SLOT);
   let replyPending = false;
   let r0 = 0, r1 = 0, r2 = 0;
   while (!failed) {
@@ -591,10 +679,18 @@ export function main(): i32 {
       }
       continue;
     }
+    const ncaps = msgCaps(res(1));
+    if (ncaps != 0 && label != NET_OP_CONNECT) clearStage();
     if (label == NET_KICK) continue;
     replyPending = true;
     r1 = 0;
     r2 = 0;
+    if (label == NET_OP_CONNECT) {
+      r0 = connect(k, ncaps);
+      if (ncaps != 0) clearStage();
+      if (r0 == OK) { r1 = unchecked(clMacLo[k]); r2 = unchecked(clMacHi[k]); }
+      continue;
+    }
     if (k < 1 || k > MAX_CLIENTS || !unchecked(clOn[k])) { r0 = BLK_S_DENIED; continue; }
     if (label == NET_OP_INFO) {
       r0 = OK;
