@@ -166,6 +166,9 @@ export async function main(argv: string[]): Promise<void> {
       // Alternate the two interfaces run by run, so that a change in the machine's load
       // affects both alike.
       const bySide: Record<'sync' | 'ring', Sample[]> = { sync: [], ring: [] };
+      // One untimed pair first: the JIT re-optimises when the workload changes shape (another
+      // queue depth, another device), and the first runs after a change were 2-4x slower.
+      for (const iface of ['sync', 'ring'] as const) await kind.run(iface, qd, 999);
       for (let r = 0; r < runs; r++) {
         for (const iface of ['sync', 'ring'] as const) bySide[iface].push(await kind.run(iface, qd, 1000 + r));
       }
@@ -201,14 +204,18 @@ export async function main(argv: string[]): Promise<void> {
     // the figure the target is judged on. The ratio of the two medians is shown beside it.
     const paired = pairs.get(`${r.device}/${r.op}/${r.qd}`)!;
     const pm = median(paired);
+    // And the fastest run of each side: interference from the rest of the machine only ever
+    // slows a run down, so the best of N is the closest either side gets to its own cost.
+    const best = Math.max(...(r.rps_runs as string).split('/').map(Number)) / Math.max(...(s.rps_runs as string).split('/').map(Number));
     ratios.push({
       device: r.device as string, op: r.op as string, qd: r.qd as number, entries_ratio: round(entries, 1), rps_ratio: round(rps, 2),
-      rps_ratio_paired: round(pm, 2), rps_ratio_pairs: paired.map((x) => round(x, 2)).join('/'), entries_target: entries >= 5, rps_target: pm >= 2,
+      rps_ratio_paired: round(pm, 2), rps_ratio_pairs: paired.map((x) => round(x, 2)).join('/'), rps_ratio_best: round(best, 2),
+      entries_target: entries >= 5, rps_target: pm >= 2,
     });
   }
   process.stdout.write('\nring vs sync at QD >= 16 (targets: entries ratio >= 5, requests/s ratio >= 2, judged on the median of the run pairs\' ratios):\n');
   for (const x of ratios) {
-    process.stdout.write(`  ${x.device} ${x.op} QD ${x.qd}: entries ${x.entries_ratio}x ${x.entries_target ? 'ok' : 'MISSED'}, requests/s ${x.rps_ratio_paired}x paired (${x.rps_ratio_pairs}; ratio of medians ${x.rps_ratio}x) ${x.rps_target ? 'ok' : 'MISSED'}\n`);
+    process.stdout.write(`  ${x.device} ${x.op} QD ${x.qd}: entries ${x.entries_ratio}x ${x.entries_target ? 'ok' : 'MISSED'}, requests/s ${x.rps_ratio_paired}x paired (${x.rps_ratio_pairs}; ratio of medians ${x.rps_ratio}x, of the fastest runs ${x.rps_ratio_best}x) ${x.rps_target ? 'ok' : 'MISSED'}\n`);
   }
   process.stdout.write(JSON.stringify({ suite: 'io', runs, ops, coldDisk, rows, ratios }) + '\n');
 }
