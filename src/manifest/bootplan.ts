@@ -265,6 +265,26 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       page.push(...e);
     }
   };
+  /** What the start information of a virtio driver begins with (user/lib/io-proto.ts CFG_*):
+   *  the slots of its service endpoint (`svc`, its first service), IRQ, IRQ notification, DMA
+   *  window, private frame (its first DMA window, at least `privPages` pages) and register page;
+   *  the client table is left to the caller. */
+  const driverPage = (name: string, what: string, d: { slot: number; irq: number; regs: number; dma: readonly { base: number; pages: number }[] },
+    privPages: number, svc: string, irqs: readonly number[]): number[] => {
+    const hex = (pa: number): string => `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
+    const w = d.dma[0];
+    if (w.pages < privPages) throw new BootPlanError(`boot plan: "${name}": the ${what} driver's first DMA window needs at least ${privPages} pages`);
+    if (!irqs.includes(d.irq)) throw new BootPlanError(`boot plan: "${name}": the ${what} driver needs IRQ ${d.irq} of virtio slot ${d.slot}`);
+    const page = new Array<number>(CFG_CLIENTS + MAX_CLIENTS * CLIENT_WORDS).fill(0);
+    page[CFG_MAGIC] = CFG_MAGIC_BLK;
+    page[CFG_ENDPOINT] = slotOf(name, 'Endpoint', `svc:${svc}`);
+    page[CFG_IRQ] = slotOf(name, 'IrqHandler', String(d.irq));
+    page[CFG_IRQ_NTFN] = slotOf(name, 'Notification', `irq:${name}`);
+    page[CFG_DMA] = slotOf(name, 'DmaWindow', String(d.slot));
+    page[CFG_PRIV_FRAME] = slotOf(name, 'Frame', hex(w.base));
+    page[CFG_MMIO] = slotOf(name, 'IoMem', hex(d.regs));
+    return page;
+  };
   /** The virtio-blk driver's start information (user/lib/io-proto.ts CFG_*, docs/DRIVERS.md
    *  "Started from a manifest"): the slots of its register page, IRQ, IRQ notification, DMA
    *  window and private frame (its first DMA window), its service endpoint (the first service it
@@ -274,20 +294,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   const blkDriverPage = (c: Component): number[] => {
     const d = blkDevice(c);
     if (c.role === 'root' || d === undefined || d.kind !== 'virtio') throw new BootPlanError('unreachable');
-    const hex = (pa: number): string => `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
-    const w = d.dma[0];
-    if (w.pages < PRIV_PAGES) throw new BootPlanError(`boot plan: "${c.name}": the blk driver's first DMA window needs at least ${PRIV_PAGES} pages`);
-    const irqAt = c.irqs.indexOf(d.irq);
-    if (irqAt < 0) throw new BootPlanError(`boot plan: "${c.name}": the blk driver needs IRQ ${d.irq} of virtio slot ${d.slot}`);
     const svc = c.provides[0].name;
-    const page = new Array<number>(CFG_CLIENTS + MAX_CLIENTS * CLIENT_WORDS).fill(0);
-    page[CFG_MAGIC] = CFG_MAGIC_BLK;
-    page[CFG_ENDPOINT] = slotOf(c.name, 'Endpoint', `svc:${svc}`);
-    page[CFG_IRQ] = slotOf(c.name, 'IrqHandler', String(d.irq));
-    page[CFG_IRQ_NTFN] = slotOf(c.name, 'Notification', `irq:${c.name}`);
-    page[CFG_DMA] = slotOf(c.name, 'DmaWindow', String(d.slot));
-    page[CFG_PRIV_FRAME] = slotOf(c.name, 'Frame', hex(w.base));
-    page[CFG_MMIO] = slotOf(c.name, 'IoMem', hex(d.regs));
+    const page = driverPage(c.name, 'blk', d, PRIV_PAGES, svc, c.irqs);
     let n = 0;
     comps.forEach((o, oi) => {
       if (o.role === 'root' || !o.uses.includes(svc)) return;
@@ -312,19 +320,8 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
   const netDriverPage = (c: Component): number[] => {
     const d = netDevice(c);
     if (c.role === 'root' || d === undefined || d.kind !== 'virtio') throw new BootPlanError('unreachable');
-    const hex = (pa: number): string => `0x${(pa >>> 0).toString(16).padStart(8, '0')}`;
-    const w = d.dma[0];
-    if (w.pages < NET_PRIV_PAGES) throw new BootPlanError(`boot plan: "${c.name}": the net driver's first DMA window needs at least ${NET_PRIV_PAGES} pages`);
-    if (!c.irqs.includes(d.irq)) throw new BootPlanError(`boot plan: "${c.name}": the net driver needs IRQ ${d.irq} of virtio slot ${d.slot}`);
     const svc = c.provides[0];
-    const page = new Array<number>(CFG_CLIENTS + MAX_CLIENTS * CLIENT_WORDS).fill(0);
-    page[CFG_MAGIC] = CFG_MAGIC_BLK;
-    page[CFG_ENDPOINT] = slotOf(c.name, 'Endpoint', `svc:${svc.name}`);
-    page[CFG_IRQ] = slotOf(c.name, 'IrqHandler', String(d.irq));
-    page[CFG_IRQ_NTFN] = slotOf(c.name, 'Notification', `irq:${c.name}`);
-    page[CFG_DMA] = slotOf(c.name, 'DmaWindow', String(d.slot));
-    page[CFG_PRIV_FRAME] = slotOf(c.name, 'Frame', hex(w.base));
-    page[CFG_MMIO] = slotOf(c.name, 'IoMem', hex(d.regs));
+    const page = driverPage(c.name, 'net', d, NET_PRIV_PAGES, svc.name, c.irqs);
     let n = 0;
     comps.forEach((o, oi) => {
       if (o.role === 'root' || !o.uses.includes(svc.name)) return;
