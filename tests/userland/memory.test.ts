@@ -87,7 +87,7 @@ test('memory: a shared region from one quota is visible in two tasks; a refused 
   assert.match(out, /A: sees B=yes\n/);
   assert.match(out, /A: shared=4 used=\d+\n/);
   // The refused fault: reported, the thread stopped, its pages given back.
-  assert.match(out, /memFault client=2 addr=0x10000000 access=0 oom=0\n/);
+  assert.match(out, /memFault client=2 addr=0x10000000 access=0 reason=0\n/);
   assert.match(out, /before reset: used=\d+ badFaults=1\n/);
   assert.match(out, /reset=0\n/);
   assert.match(out, /after reset: used=0 memPages=1\n/);
