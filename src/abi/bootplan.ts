@@ -292,10 +292,13 @@ export const NamesService = {
   Words: 1 + NAME_WORDS,
 } as const;
 
-/** Supervisor: one entry per component whose restart policy is not `never`. */
+/** Supervisor: one entry per component but the root task, the memory manager and the
+ *  supervisor (src/manifest/caps.ts supervisedBy). Policy `never`: Thread(C) W only, to stop C
+ *  when the memory manager refuses its page fault; TaskSlot, the backoff and the start
+ *  registers are 0. */
 export const SupClient = {
   Badge: 0,
-  /** Thread(C) RW and Task(C) W. */
+  /** Thread(C) RW and Task(C) W (policy never: Thread(C) W, no task). */
   ThreadSlot: 1,
   TaskSlot: 2,
   /** PlanRestart. */

@@ -23,6 +23,11 @@ commands:
       --base DIR: image paths are relative to DIR (default: the project root for manifests/*.json)
       --disk FILE (repeatable): a virtio-blk disk on that image file, slots from 0; every other
       slot the manifest expects a "net" device in gets a virtio-net NIC, all on one switch
+      exit status: 0 when the system idles (input closed) or halts; a component that exits, is
+      killed, faults or is given up on is reported on stderr (the supervisor's or memory
+      manager's line), not in the status. The test device's code when it powers off, 124 when
+      --max-insns runs out, 126 on reset, 1 for a failed build or (--caps) an unexplained
+      distribution, 2 for a bad manifest, disk or boot plan
   build <file.ts> --o <out.elf>
       compile an AssemblyScript program (asc -O3, then wasm2rv) into an RV32 ELF
   run <elf> [--max-insns N] [--trace FILE]

@@ -8,7 +8,7 @@ import { generateBootPlanAs, BOOTPLAN_AS_PATH } from './gen-bootplan-as.ts';
 import {
   BOOTPLAN_MAGIC, PlanHdr, PlanComp, PlanObj, PlanObjKind, PlanGrant, PlanPlace, PlanIrqBind, START_INFO_MAGIC, StartHdr,
   MemClient, MemClientFlags, NamesAllow, NamesService, SupClient, PLAN_NONE, PlanCompFlags, StartCap, StartCapKind,
-  PlanRole, START_INFO_BASE,
+  PlanRole, PlanRestart, START_INFO_BASE,
 } from '../abi/bootplan.ts';
 import { CompSlot, Rights } from '../abi/caps.ts';
 import { expectedCapabilities } from './caps.ts';
@@ -114,11 +114,19 @@ test('start information of the memory manager, the name service and the supervis
   assert.equal(names(names(StartHdr.Entry2Table) + NamesService.ProviderBadge), 5);
   const sup = page(2);
   const s = sup(StartHdr.EntryTable);
-  assert.equal(sup(StartHdr.EntryCount), 2); // console and hello
-  assert.equal(sup(s + SupClient.Badge), 5);
-  assert.equal(sup(s + SupClient.ThreadSlot), plan.slotOf('supervisor', 'Thread', 'console'));
-  assert.equal(sup(s + SupClient.EntryPc), 0xc000_0004);
-  assert.equal(sup(s + SupClient.MaxRestarts), 3);
+  assert.equal(sup(StartHdr.EntryCount), 3); // names (policy never: stopped on a refused page fault), console and hello
+  assert.equal(sup(s + SupClient.Badge), 4);
+  assert.equal(sup(s + SupClient.ThreadSlot), plan.slotOf('supervisor', 'Thread', 'names'));
+  assert.equal(sup(s + SupClient.Policy), PlanRestart.Never);
+  for (const k of [SupClient.TaskSlot, SupClient.MaxRestarts, SupClient.BackoffInitialMs, SupClient.EntryPc, SupClient.StartArg]) assert.equal(sup(s + k), 0);
+  assert.equal(sup(s + SupClient.Name), 5); // "names"
+  const s1 = s + SupClient.Words;
+  assert.equal(sup(s1 + SupClient.Badge), 5);
+  assert.equal(sup(s1 + SupClient.ThreadSlot), plan.slotOf('supervisor', 'Thread', 'console'));
+  assert.equal(sup(s1 + SupClient.TaskSlot), plan.slotOf('supervisor', 'Task', 'console'));
+  assert.equal(sup(s1 + SupClient.Policy), PlanRestart.OnFailure);
+  assert.equal(sup(s1 + SupClient.EntryPc), 0xc000_0004);
+  assert.equal(sup(s1 + SupClient.MaxRestarts), 3);
 });
 
 test('the virtio-blk driver of manifests/storage.json gets its start information: its slots, one virtual block device per client badge (its blockDevices entry; without blockDevices the whole disk, read-write)', async () => {

@@ -12,7 +12,7 @@ import {
 import { CompSlot, CSPACE_SLOTS, Rights } from '../abi/caps.ts';
 import { STACK_TOP } from '../abi/layout.ts';
 import { DEFAULT_TIMER_HZ } from '../machine/clock.ts';
-import { expectedCapabilities, badgeOf, ringService, RING_PREFIX, type CapLine } from './caps.ts';
+import { expectedCapabilities, supervisedBy, badgeOf, ringService, RING_PREFIX, type CapLine } from './caps.ts';
 import { startOrder } from './rules.ts';
 import {
   CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA, CFG_PRIV_FRAME, CFG_NCLIENTS, CFG_MMIO,
@@ -406,10 +406,13 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
       page = header(c, i, slotOf(c.name, 'Endpoint', 'faults'));
       const entries: number[][] = [];
       comps.forEach((o, oi) => {
-        if (o.role === 'root' || o.restart.policy === 'never') return;
+        if (!supervisedBy(o)) return;
         const e = new Array<number>(SupClient.Words).fill(0);
         e[SupClient.Badge] = badgeOf(oi);
         e[SupClient.ThreadSlot] = slotOf(c.name, 'Thread', o.name);
+        e.splice(SupClient.Name, NAME_WORDS, ...nameWords(o.name));
+        entries.push(e);
+        if (o.restart.policy === 'never') return; // stopped (not restarted) after a refused page fault
         e[SupClient.TaskSlot] = slotOf(c.name, 'Task', o.name);
         e[SupClient.Policy] = o.restart.policy === 'always' ? PlanRestart.Always : PlanRestart.OnFailure;
         e[SupClient.MaxRestarts] = o.restart.policy === 'on-failure' ? o.restart.maxRestarts : 0;
@@ -418,8 +421,6 @@ export function encodeBootPlan(m: Manifest, images: readonly (PlanImage | null)[
         e[SupClient.EntryPc] = imageOf(oi).entry;
         e[SupClient.StackTop] = STACK_TOP;
         e[SupClient.StartArg] = hasStartInfo(o) ? START_INFO_BASE : 0;
-        e.splice(SupClient.Name, NAME_WORDS, ...nameWords(o.name));
-        entries.push(e);
       });
       table(page, 1, entries, SupClient.Words);
     }

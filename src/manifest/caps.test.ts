@@ -117,7 +117,7 @@ test('the name service holds a badged endpoint for each use; each user a badged 
   ]);
 });
 
-test('the supervisor holds the thread and task of each component it restarts, and nothing of others', () => {
+test('the supervisor holds the thread and task of each component it restarts, only the thread (W, to stop it) of the others, nothing of the root task, the memory manager and itself', () => {
   const m = manifest([...BASE,
     c('a', { restart: { policy: 'on-failure', maxRestarts: 2, backoff: { initialMs: 1, maxMs: 1 } } }),
     c('b'),
@@ -128,10 +128,13 @@ test('the supervisor holds the thread and task of each component it restarts, an
     'sup pager Endpoint(pager) W badge=3',
     'sup cspace Endpoint(pager) W badge=3',
     'sup cspace Endpoint(faults) R',
+    'sup cspace Thread(names) W',
     'sup cspace Thread(a) RW',
     'sup cspace Task(a) W',
+    'sup cspace Thread(b) W',
   ]);
   assert.ok(!lines.some((l) => l.holder === 'b' && l.place === 'exception-handler'));
+  assert.ok(!lines.some((l) => l.holder === 'names' && l.place === 'exception-handler'));
 });
 
 test('the root task is not listed: it holds the originals', () => {

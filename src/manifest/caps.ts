@@ -8,7 +8,7 @@
 // server can tell its clients apart and 0 stays "unbadged".
 
 import { ObjType, Rights } from '../abi/caps.ts';
-import type { BuiltComponent, Manifest } from './types.ts';
+import type { BuiltComponent, Component, Manifest } from './types.ts';
 
 export type ObjTypeName = keyof typeof ObjType;
 
@@ -66,6 +66,14 @@ export function badgeOf(index: number): number {
 export const PAGER_ENDPOINT = 'pager';
 export const NAMES_ENDPOINT = 'names';
 export const FAULTS_ENDPOINT = 'faults';
+
+/** Whether the supervisor (if there is one) watches component `c`: every component but the root
+ *  task, the memory manager and the supervisor itself. It restarts those whose restart policy is
+ *  not `never` (their exception handler); of the others it stops, and reports, a page fault the
+ *  memory manager refuses (docs/USERLAND.md "Supervisor"). */
+export function supervisedBy(c: Component): c is BuiltComponent {
+  return c.role !== 'root' && c.role !== 'memory-manager' && c.role !== 'supervisor';
+}
 
 /** Every capability the root task hands out for manifest `m`, in a fixed order: by holder in
  *  manifest order, then as the rules in docs/MANIFEST.md "Capabilities" list them. */
@@ -130,9 +138,13 @@ export function expectedCapabilities(m: Manifest): CapLine[] {
       }
     }
     if (c.role === 'supervisor') {
-      add('cspace', 'Endpoint', FAULTS_ENDPOINT, R, 0, 'receives the faults of the components it restarts');
+      add('cspace', 'Endpoint', FAULTS_ENDPOINT, R, 0, 'receives the faults of the components it restarts, and the page faults the memory manager refuses');
       for (const { c: o } of built) {
-        if (o.restart.policy === 'never') continue;
+        if (!supervisedBy(o)) continue;
+        if (o.restart.policy === 'never') {
+          add('cspace', 'Thread', o.name, W, 0, `stops ${o.name} when the memory manager refuses its page fault (policy never: no restart)`);
+          continue;
+        }
         add('cspace', 'Thread', o.name, R | W, 0, `stops, inspects and restarts ${o.name}`);
         add('cspace', 'Task', o.name, W, 0, `clears ${o.name} before a restart`);
       }

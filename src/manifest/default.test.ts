@@ -41,9 +41,10 @@ test('hello prints through the console service: it may look it up, and only cons
   assert.deepEqual(lines.filter((l) => l.includes('Endpoint(svc:console) R')), ['console cspace Endpoint(svc:console) R']);
 });
 
-test('the console driver and hello are supervised (on-failure): the supervisor sees hello exit', () => {
+test('the console driver and hello are supervised (on-failure): the supervisor sees hello exit; it may stop the name service (policy never) on a refused page fault', () => {
   const lines = expectedCapabilities(m).map(formatCapLine);
-  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(console) RW', 'supervisor cspace Thread(hello) RW']);
+  assert.deepEqual(lines.filter((l) => l.startsWith('supervisor cspace Thread(')), ['supervisor cspace Thread(names) W', 'supervisor cspace Thread(console) RW', 'supervisor cspace Thread(hello) RW']);
+  assert.ok(!lines.some((l) => l.startsWith('names exception-handler')));
   assert.ok(lines.includes('console exception-handler Endpoint(faults) W badge=5'));
   assert.ok(lines.includes('hello exception-handler Endpoint(faults) W badge=6'));
   assert.ok(lines.includes('memory cspace Endpoint(faults) W badge=2'));

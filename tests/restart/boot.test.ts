@@ -50,7 +50,7 @@ test('boot manifests/restart.json: crashy fails four ways and is restarted fresh
 
   const sup = log.split('\n').filter((l) => l.startsWith('[supervisor] crashy: '));
   const expect = [
-    /page fault at 0x70000000 \(pc 0x[0-9a-f]+\) refused by the memory manager \(generation 1\)/,
+    /read page fault at 0x70000000 \(pc 0x[0-9a-f]+\) refused by the memory manager: not in its memory \(generation 1\)/,
     /restart 1\/10 in 10 ms/,
     /restarted, generation 2, fresh address space/,
     /wasm trap \(ebreak\) at pc 0x[0-9a-f]+, tval 0x[0-9a-f]+ \(generation 2\)/,

@@ -1,6 +1,7 @@
 // The memory manager (user/memory) under the kernel, set up as the root task would
 // (tests/userland/harness.ts bootMm): lazy paging of image, heap and stack; quota exhaustion;
-// shared memory between two tasks; a refused fault reported to a supervisor, reset, restart.
+// shared memory between two tasks; a refused fault reported to a supervisor, reset, restart;
+// a refused fault nobody takes the report of, logged by the memory manager itself, once.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,7 +88,7 @@ test('memory: a shared region from one quota is visible in two tasks; a refused 
   assert.match(out, /A: sees B=yes\n/);
   assert.match(out, /A: shared=4 used=\d+\n/);
   // The refused fault: reported, the thread stopped, its pages given back.
-  assert.match(out, /memFault client=2 addr=0x10000000 access=0 oom=0\n/);
+  assert.match(out, /memFault client=2 addr=0x10000000 access=0 reason=0\n/);
   assert.match(out, /before reset: used=\d+ badFaults=1\n/);
   assert.match(out, /reset=0\n/);
   assert.match(out, /after reset: used=0 memPages=1\n/);
@@ -119,4 +120,29 @@ test('memory: cost of a page fault served with a fresh page (user-mode instructi
   const cycles = (sys.board.clock.cycles - c0) / faults;
   t.diagnostic(`page fault with a fresh page: ${faults} faults, ${insns.toFixed(0)} user instructions and ${cycles.toFixed(0)} cycles each (kernel cost model included)`);
   assert.ok(insns < 3000, `${insns} instructions per fault`);
+});
+
+test('memory: a refused fault is never silent: without a supervisor the memory manager logs it at once, once; a report the supervisor never takes, after a second, once', async () => {
+  const [mmElf, bad] = await Promise.all([buildProgram('user/memory/main.ts'), build('bad')]);
+  for (const withSup of [false, true]) {
+    const m = bootMm(mmElf, [{ name: 'bad', elf: bad, quotaPages: 64 }], { supervisorBadge: withSup ? 3 : 0 });
+    const sys = m.sys;
+    // An endpoint at CompSlot.Supervisor that nobody receives on: every memFault NbSend fails.
+    if (withSup) give(sys, m.mm, make(sys, ObjType.Endpoint), CompSlot.Supervisor, Rights.Write, 1);
+    startClients(m);
+    runUntil(sys, () => sys.kernel.debugOut.includes('bad: before'), 20_000_000, 1_000); // small steps: idle time passes fast
+    const t0 = sys.board.clock.nanos();
+    runUntil(sys, () => sys.kernel.debugOut.includes('refused:'), 400_000_000);
+    const out = sys.kernel.debugOut;
+    const why = withSup ? 'the supervisor has not taken the report within a second' : 'no supervisor to stop it';
+    assert.match(out, new RegExp(`bad: read page fault at 0x10000000 \\(pc 0x[0-9a-f]+\\) refused: not in its memory; ${why}: it stays blocked\\n`), out);
+    const waited = sys.board.clock.nanos() - t0;
+    if (withSup) assert.ok(waited >= 1e9 && waited < 1.1e9, `with a supervisor: logged after ${waited / 1e6} ms`);
+    else assert.ok(waited < 1e6, `without a supervisor: logged after ${waited / 1e6} ms`);
+    // Once: then the memory manager stops retrying and the system idles with the client blocked.
+    runUntil(sys, () => false, 20_000_000);
+    assert.equal(sys.kernel.debugOut.split('refused:').length, 2, sys.kernel.debugOut);
+    assert.doesNotMatch(sys.kernel.debugOut, /bad: after/);
+    assert.equal(m.clients[0]!.thread.state, ThreadState.BlockedReply);
+  }
 });

@@ -13,11 +13,15 @@
 // resets it (revoking its untyped).
 
 import { Method, ObjType, Rights, Err, UnmapFlags, FaultLabel, STACK_TOP, STACK_SIZE, CompSlot, DATA_BASE, RtData } from '../lib/abi';
-import { invoke, res, peek, poke, fpage } from '../lib/l4';
-import { START_INFO_BASE, START_INFO_MAGIC, StartHdr, MemClient, MemClientFlags } from '../lib/bootplan';
-import { MemoryServer, MemoryStatsResult, MemoryShareAllocResult, memoryServe } from '../lib/gen/memory';
-import { SupervisorClient } from '../lib/gen/supervisor';
-import { mr, reply, msgInfo, setMapItem, NO_REPLY, REPLIED } from '../lib/gen/rt';
+import { invoke, res, peek, poke, fpage, debugPrint } from '../lib/l4';
+import { START_INFO_BASE, START_INFO_MAGIC, StartHdr, MemClient, MemClientFlags, NAME_WORDS } from '../lib/bootplan';
+import { MemoryServer, MemoryStatsResult, MemoryShareAllocResult, memoryDispatch } from '../lib/gen/memory';
+import { SUPERVISOR_MEM_FAULT } from '../lib/gen/supervisor';
+import { now } from '../lib/time';
+import {
+  mr, reply, msgInfo, infoLength, setMapItem, setRecvSlot, storeMrs, takeMessage, sysNbSend, sysRecv, sysReplyRecv, sysRes,
+  NO_REPLY, REPLIED,
+} from '../lib/gen/rt';
 
 const PAGE: u32 = 4096;
 const WASM_PAGE_PAGES: u32 = 16;
@@ -84,6 +88,10 @@ const cFaults = new StaticArray<u32>(MAX_CLIENTS);
 const cBadFaults = new StaticArray<u32>(MAX_CLIENTS);
 const cLastBadAddr = new StaticArray<u32>(MAX_CLIENTS);
 const cLastBadPc = new StaticArray<u32>(MAX_CLIENTS);
+/** A refused fault of this life was logged here (no supervisor took the report): log once. */
+const cLogged = new StaticArray<bool>(MAX_CLIENTS);
+/** Start-information word of the client's name (MemClient.Name). */
+const cNameWord = new StaticArray<i32>(MAX_CLIENTS);
 /** badge -> client index + 1 (0 = not a client). */
 const byBadge = new StaticArray<i32>(256);
 /** Slot -> client index + 1 of the frame made from its quota there (0 = free or not ours). */
@@ -91,7 +99,23 @@ const slotOwner = new StaticArray<i32>(CSPACE_SLOTS);
 let firstFree: i32 = 16;
 let memBump: u32 = MEM_BASE;
 let supervisorBadge: u32 = 0;
-let supervisor: SupervisorClient | null = null;
+/** Whether we hold the supervisor's endpoint (CompSlot.Supervisor) to report refused faults. */
+let haveSupervisor = false;
+/** Fault reports the supervisor was not waiting for (supervisor.memFault is a NbSend): per
+ *  client the report, sent again at every later receive of ours and every RETRY_TICKS. */
+const cPending = new StaticArray<bool>(MAX_CLIENTS);
+const pAddr = new StaticArray<u32>(MAX_CLIENTS);
+const pPc = new StaticArray<u32>(MAX_CLIENTS);
+const pAccess = new StaticArray<u32>(MAX_CLIENTS);
+const pReason = new StaticArray<u32>(MAX_CLIENTS);
+const pSince = new StaticArray<i64>(MAX_CLIENTS);
+let pendingReports: i32 = 0;
+/** 2 ms in mtime ticks (StartHdr.TimerHz / 500); a report not taken within a second
+ *  (giveUpTicks) is logged here instead. */
+let retryTicks: i32 = 20_000;
+let giveUpTicks: i64 = 10_000_000;
+/** The reply prepared while reports are sent again (they use `mr`). */
+const savedMr = new StaticArray<i32>(64);
 
 function si(word: i32): i32 {
   return peek(START_INFO_BASE + word * 4);
@@ -236,6 +260,7 @@ function setUpClient(c: i32, e: i32): void {
   unchecked(cImgFrames[c] = si(e + MemClient.ImageFrames));
   unchecked(cImgBytes[c] = <u32>si(e + MemClient.ImageBytes));
   unchecked(cFlags[c] = si(e + MemClient.Flags));
+  unchecked(cNameWord[c] = e + MemClient.Name);
   // The quota's pieces, as the root task splits it (src/abi/bootplan.ts PlanObjKind.Untyped):
   // 1024 pages while at least 1024 remain, then one per set bit, largest first.
   let rest = quota;
@@ -308,14 +333,122 @@ function replyMap(here: u32, va: u32, rights: i32): i32 {
   return REPLIED;
 }
 
-/** A fault we refuse: count it, tell the supervisor if it waits, send no reply. */
-function refuse(c: i32, addr: u32, pc: u32, access: u32, oom: bool): i32 {
+/** Why a fault is refused (supervisor.memFault `reason`). */
+const NOT_MAPPED: u32 = 0;
+const OUT_OF_MEMORY: u32 = 1;
+const NOT_ALLOWED: u32 = 2;
+
+function hex(v: u32): string {
+  return "0x" + v.toString(16);
+}
+
+function clientName(c: i32): string {
+  const w = unchecked(cNameWord[c]);
+  let n = si(w);
+  if (n < 0) n = 0;
+  if (n > (NAME_WORDS - 1) * 4) n = (NAME_WORDS - 1) * 4;
+  let s = "";
+  for (let i = 0; i < n; i++) s += String.fromCharCode((si(w + 1 + (i >> 2)) >>> ((i & 3) * 8)) & 0xff);
+  return s;
+}
+
+/** supervisor.memFault (a NbSend, as the generated client sends it: we never wait for the
+ *  supervisor, which may itself wait for us, for a page or in memory.reset). 0 = delivered;
+ *  Err.WouldBlock when the supervisor is not waiting in its receive. Uses `mr`. */
+function reportFault(client: u32, addr: u32, pc: u32, access: u32, reason: u32): i32 {
+  unchecked(mr[0] = <i32>client);
+  unchecked(mr[1] = <i32>addr);
+  unchecked(mr[2] = <i32>pc);
+  unchecked(mr[3] = <i32>access);
+  unchecked(mr[4] = <i32>reason);
+  storeMrs(5);
+  return sysNbSend(CompSlot.Supervisor, msgInfo(SUPERVISOR_MEM_FAULT, 5, 0, false), unchecked(mr[0]), unchecked(mr[1]), unchecked(mr[2]), unchecked(mr[3]), 0);
+}
+
+/** Our own report of a refused fault: once per life of the client. */
+function logRefused(c: i32, addr: u32, pc: u32, access: u32, reason: u32, why: string): void {
+  if (unchecked(cLogged[c])) return;
+  unchecked(cLogged[c] = true);
+  debugPrint(clientName(c) + ": " + (access == 1 ? "write" : access == 2 ? "execute" : "read") + " page fault at " + hex(addr) +
+    " (pc " + hex(pc) + ") refused: " + (reason == OUT_OF_MEMORY ? "out of memory (quota exhausted)" :
+    reason == NOT_ALLOWED ? "access not allowed there" : "not in its memory") + "; " + why + "\n");
+}
+
+function setPending(c: i32, on: bool): void {
+  if (unchecked(cPending[c]) == on) return;
+  unchecked(cPending[c] = on);
+  pendingReports += on ? 1 : -1;
+}
+
+/**
+ * A fault we refuse: count it, report it to the supervisor (which logs it and stops the client),
+ * send no reply. When the supervisor is not waiting, the report is kept and sent again
+ * (retryReports); without a supervisor, or when it does not take the report within about a
+ * second, we log it ourselves, once per life of the client: a refused fault is never silent.
+ */
+function refuse(c: i32, addr: u32, pc: u32, access: u32, reason: u32): i32 {
   unchecked(cBadFaults[c] = unchecked(cBadFaults[c]) + 1);
   unchecked(cLastBadAddr[c] = addr);
   unchecked(cLastBadPc[c] = pc);
-  const sup = supervisor;
-  if (sup !== null) sup.memFault(unchecked(cBadge[c]), addr, pc, access, oom);
+  if (!haveSupervisor) {
+    logRefused(c, addr, pc, access, reason, "no supervisor to stop it: it stays blocked");
+    return NO_REPLY;
+  }
+  if (reportFault(unchecked(cBadge[c]), addr, pc, access, reason) == 0) {
+    setPending(c, false);
+    return NO_REPLY;
+  }
+  if (!unchecked(cPending[c])) unchecked(pSince[c] = now());
+  unchecked(pAddr[c] = addr);
+  unchecked(pPc[c] = pc);
+  unchecked(pAccess[c] = access);
+  unchecked(pReason[c] = reason);
+  setPending(c, true);
   return NO_REPLY;
+}
+
+/** Send the kept reports again (the prepared reply, `n` words of `mr`, is kept). */
+function retryReports(n: i32): void {
+  for (let i = 0; i < n; i++) unchecked(savedMr[i] = unchecked(mr[i]));
+  for (let c = 0; c < nClients; c++) {
+    if (!unchecked(cPending[c])) continue;
+    if (reportFault(unchecked(cBadge[c]), unchecked(pAddr[c]), unchecked(pPc[c]), unchecked(pAccess[c]), unchecked(pReason[c])) == 0) {
+      setPending(c, false);
+      continue;
+    }
+    if (now() - unchecked(pSince[c]) >= giveUpTicks) {
+      setPending(c, false);
+      logRefused(c, unchecked(pAddr[c]), unchecked(pPc[c]), unchecked(pAccess[c]), unchecked(pReason[c]),
+        "the supervisor has not taken the report within a second: it stays blocked");
+    }
+  }
+  for (let i = 0; i < n; i++) unchecked(mr[i] = unchecked(savedMr[i]));
+}
+
+/**
+ * memoryServe with fault reports sent again: before every receive while one is kept, and on a
+ * receive timeout of retryTicks (so a report reaches the supervisor even when nothing else
+ * happens). Without kept reports it is memoryServe: Recv, then ReplyRecv, without a timeout.
+ */
+function serve(s: Memory, ep: u32): void {
+  let withReply = false;
+  while (true) {
+    let n = 0;
+    if (withReply) n = infoLength(reply.info);
+    if (pendingReports > 0) retryReports(n);
+    const timeout = pendingReports > 0 ? retryTicks : 0;
+    setRecvSlot(s.recvSlot);
+    let err: i32;
+    if (withReply) {
+      if (n > 4) storeMrs(n);
+      err = sysReplyRecv(<i32>ep, reply.info, unchecked(mr[0]), unchecked(mr[1]), unchecked(mr[2]), unchecked(mr[3]), timeout);
+    } else {
+      err = sysRecv(<i32>ep, 0, 0, 0, 0, 0, timeout);
+    }
+    if (err != 0) { withReply = false; continue; }
+    const info = takeMessage();
+    withReply = memoryDispatch(s, info, <u32>sysRes(6)) != NO_REPLY;
+  }
 }
 
 function pageFault(badge: u32, addr: u32, pc: u32, access: u32): i32 {
@@ -326,7 +459,7 @@ function pageFault(badge: u32, addr: u32, pc: u32, access: u32): i32 {
   // 0. The common case first: heap beyond the image's initial linear memory.
   if (va >= unchecked(cInitEnd[c]) && va < unchecked(cMemPages[c]) * WASM_PAGE_PAGES * PAGE) {
     const here = allocPage(c);
-    if (here == 0) return refuse(c, addr, pc, access, true);
+    if (here == 0) return refuse(c, addr, pc, access, OUT_OF_MEMORY);
     return replyMap(here, va, Rights.Read | Rights.Write);
   }
   // 1. Image segments (also after a reset of an eagerly loaded client).
@@ -337,36 +470,37 @@ function pageFault(badge: u32, addr: u32, pc: u32, access: u32): i32 {
     if (va + PAGE <= vaddr || va >= vaddr + memsz) continue;
     const flags = unchecked(segFlags[k]);
     const rights = ((flags & PF_R) != 0 ? Rights.Read : 0) | ((flags & PF_W) != 0 ? Rights.Read | Rights.Write : 0) | ((flags & PF_X) != 0 ? Rights.Exec : 0);
-    if (access == 1 && (flags & PF_W) == 0) return refuse(c, addr, pc, access, false);
-    if (access == 2 && (flags & PF_X) == 0) return refuse(c, addr, pc, access, false);
-    if (access == 0 && (flags & (PF_R | PF_W)) == 0) return refuse(c, addr, pc, access, false);
+    if (access == 1 && (flags & PF_W) == 0) return refuse(c, addr, pc, access, NOT_ALLOWED);
+    if (access == 2 && (flags & PF_X) == 0) return refuse(c, addr, pc, access, NOT_ALLOWED);
+    if (access == 0 && (flags & (PF_R | PF_W)) == 0) return refuse(c, addr, pc, access, NOT_ALLOWED);
     const fileEnd = vaddr + unchecked(segFilesz[k]);
     if ((flags & PF_W) == 0 && va >= vaddr && va + PAGE <= ((fileEnd + PAGE - 1) & ~(PAGE - 1))) {
       // Read-only or code: straight from the image frames (the file page holds only this
       // segment's bytes: wasm2rv starts every segment on a page of its own).
-      if (!mapImage(c)) return refuse(c, addr, pc, access, false);
+      if (!mapImage(c)) return refuse(c, addr, pc, access, NOT_MAPPED);
       return replyMap(IMG_BASE + <u32>c * IMG_STRIDE + unchecked(segOff[k]) + (va - vaddr), va, rights);
     }
     const here = allocPage(c);
-    if (here == 0) return refuse(c, addr, pc, access, true);
+    if (here == 0) return refuse(c, addr, pc, access, OUT_OF_MEMORY);
     copyFromImage(c, k, va, here);
     return replyMap(here, va, rights);
   }
   // 2. Linear memory granted so far.
   if (va < unchecked(cMemPages[c]) * WASM_PAGE_PAGES * PAGE) {
     const here = allocPage(c);
-    if (here == 0) return refuse(c, addr, pc, access, true);
+    if (here == 0) return refuse(c, addr, pc, access, OUT_OF_MEMORY);
     return replyMap(here, va, Rights.Read | Rights.Write);
   }
   // 3. The stack.
   if (va >= <u32>STACK_TOP - <u32>STACK_SIZE && va < <u32>STACK_TOP && access != 2) {
-    if (committed(c) + 1 > unchecked(cQuota[c])) return refuse(c, addr, pc, access, true);
+    if (committed(c) + 1 > unchecked(cQuota[c])) return refuse(c, addr, pc, access, OUT_OF_MEMORY);
     const here = allocPage(c);
-    if (here == 0) return refuse(c, addr, pc, access, true);
+    if (here == 0) return refuse(c, addr, pc, access, OUT_OF_MEMORY);
     unchecked(cStack[c] = unchecked(cStack[c]) + 1);
     return replyMap(here, va, Rights.Read | Rights.Write);
   }
-  return refuse(c, addr, pc, access, false);
+  const inStack = va >= <u32>STACK_TOP - <u32>STACK_SIZE && va < <u32>STACK_TOP;
+  return refuse(c, addr, pc, access, inStack ? NOT_ALLOWED : NOT_MAPPED);
 }
 
 class Memory extends MemoryServer {
@@ -428,6 +562,8 @@ class Memory extends MemoryServer {
     for (let j = 0; j < unchecked(cUntCount[c]); j++) invoke(SELF_TASK, Method.CapRevoke, unchecked(cUntSlot[c]) + j);
     for (let s = 0; s < CSPACE_SLOTS; s++) if (unchecked(slotOwner[s]) == c + 1) unchecked(slotOwner[s] = 0);
     unchecked(cFlags[c] = unchecked(cFlags[c]) & ~MemClientFlags.EagerLoaded);
+    unchecked(cLogged[c] = false);
+    setPending(c, false); // a report of its previous life
     resetCounters(c);
     return 0;
   }
@@ -500,9 +636,12 @@ export function main(): i32 {
     nClients++;
   }
   // Report refused faults to the supervisor if we hold its endpoint.
-  if (invoke(SELF_TASK, Method.CapIdentify, CompSlot.Supervisor) == 0 && res(1) == ObjType.Endpoint) {
-    supervisor = new SupervisorClient(CompSlot.Supervisor);
+  haveSupervisor = invoke(SELF_TASK, Method.CapIdentify, CompSlot.Supervisor) == 0 && res(1) == ObjType.Endpoint;
+  const hz = si(StartHdr.TimerHz);
+  if (hz >= 500) {
+    retryTicks = hz / 500;
+    giveUpTicks = <i64>hz;
   }
-  memoryServe(new Memory(), ep);
+  serve(new Memory(), ep);
   return 0;
 }

@@ -1,5 +1,7 @@
 // The supervisor (docs/USERLAND.md "Supervisor"): the exception handler of every component
-// whose restart policy is not `never`. It
+// whose restart policy is not `never`, and the one that reports and stops any component (but
+// the root task, the memory manager and itself) whose page fault the memory manager refuses,
+// whatever its policy (`never`: stopped for good, not restarted). It
 //   - emulates their runtime calls (RtCall.*: exit, abort, trace, console.*, heartbeat),
 //   - turns faults (illegal instruction, ebreak = wasm trap, access faults, page faults the
 //     memory manager refused, a runtime call it does not know) and missed heartbeats into a
@@ -11,8 +13,9 @@
 //     component's name: `[supervisor] crashy: restarted, generation 2, ...`).
 //
 // Start information (src/abi/bootplan.ts StartHdr, SupClient) at START_INFO_BASE: the endpoint
-// the faults arrive on (badge = the component's badge), and per supervised component its
-// thread (RW) and task (W) slots, policy, backoff and start registers.
+// the faults arrive on (badge = the component's badge), and per component its thread slot (RW;
+// W for policy `never`), and for a restartable one its task (W) slot, policy, backoff and start
+// registers.
 //
 // Time: the board's virtual clock, read with now() (the l4.time intrinsic: the time CSR, in
 // mtime ticks, the unit of the receive timeout). Every deadline (a restart's backoff, a
@@ -95,6 +98,20 @@ function policyName(p: i32): string {
 function find(b: i32): Comp | null {
   for (let i = 0; i < comps.length; i++) if (comps[i].badge == b) return comps[i];
   return null;
+}
+
+function accessName(access: i32): string {
+  return access == 1 ? "write" : access == 2 ? "execute" : "read";
+}
+
+/** supervisor.memFault `reason` (user/idl/supervisor.json). */
+function refusalName(reason: i32): string {
+  switch (reason) {
+    case 0: return "not in its memory";
+    case 1: return "out of memory (quota exhausted)";
+    case 2: return "access not allowed there";
+    default: return "reason " + reason.toString();
+  }
 }
 
 function causeName(cause: i32): string {
@@ -259,6 +276,8 @@ export function main(): i32 {
   const ew = word(StartHdr.EntryWords);
   const tab = word(StartHdr.EntryTable);
   let names = "";
+  let watched = "";
+  let restartable = 0;
   for (let i = 0; i < n; i++) {
     const w = tab + i * ew;
     const c = new Comp();
@@ -274,9 +293,14 @@ export function main(): i32 {
     c.arg = word(w + SupClient.StartArg);
     c.name = nameAt(w + SupClient.Name);
     comps.push(c);
-    names += (i > 0 ? ", " : "") + c.name + " (" + policyName(c.policy) + ")";
+    if (c.policy == PlanRestart.Never) watched += (watched.length > 0 ? ", " : "") + c.name;
+    else {
+      names += (restartable > 0 ? ", " : "") + c.name + " (" + policyName(c.policy) + ")";
+      restartable++;
+    }
   }
-  log("supervising " + n.toString() + ": " + names);
+  log("supervising " + restartable.toString() + ": " + names +
+    (watched.length > 0 ? "; refused page faults of: " + watched + " (never restarted)" : ""));
   for (;;) {
     const timeout = nextTimeout();
     const e = recv(ep, <i32>timeout);
@@ -287,15 +311,21 @@ export function main(): i32 {
     if (e != Err.Ok) continue;
     const label = msgLabel();
     if (label == SUPERVISOR_MEM_FAULT) {
-      // From the memory manager (a badge we do not supervise): a fault it refused.
+      // From the memory manager (a badge that is none of ours): a fault it refused, of any
+      // component but the root task, the memory manager and us; policy never included.
       const m = find(getMr(0));
-      if (m !== null && find(badge()) === null && m.state == RUNNING) {
+      if (find(badge()) !== null) {
+        log("memory fault report from " + badge().toString() + ", not the memory manager, ignored");
+      } else if (m === null) {
+        log("page fault of badge " + getMr(0).toString() + " at " + hex(getMr(1)) + " (pc " + hex(getMr(2)) + ") refused by the memory manager: " +
+          refusalName(getMr(4)) + "; not a component of ours, left blocked");
+      } else if (m.state == RUNNING) {
         suspend(m);
-        log(m.name + ": page fault at " + hex(getMr(1)) + " (pc " + hex(getMr(2)) + ") refused by the memory manager" +
-          (getMr(4) != 0 ? " (out of memory)" : "") + " (generation " + m.generation.toString() + ")");
+        log(m.name + ": " + accessName(getMr(3)) + " page fault at " + hex(getMr(1)) + " (pc " + hex(getMr(2)) + ") refused by the memory manager: " +
+          refusalName(getMr(4)) + " (generation " + m.generation.toString() + ")");
         stopped(m, true);
-        due();
       }
+      due();
       continue;
     }
     const c = find(badge());

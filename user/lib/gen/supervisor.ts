@@ -34,17 +34,18 @@ export class SupervisorClient {
 
   /**
    * From the memory manager: a page fault of client it refuses (outside the client's memory,
-   * or its quota is exhausted). The faulting thread is left waiting for a reply that never
-   * comes; the supervisor may stop and restart it (memory.reset first). Sent only if the
-   * supervisor is waiting in its receive (NbSend); memory.stats keeps the counts either way.
-   * One-way: no reply. (label 0x2)
+   * its quota exhausted, or an access its segment does not allow). The faulting thread is left
+   * waiting for a reply that never comes; the supervisor reports it and stops the client, and
+   * restarts it if its policy says so (memory.reset first). Sent only if the supervisor is
+   * waiting in its receive (NbSend); memory.stats keeps the counts either way. One-way: no
+   * reply. (label 0x2)
    */
-  memFault(client: u32, addr: u32, pc: u32, access: u32, outOfMemory: bool): i32 {
+  memFault(client: u32, addr: u32, pc: u32, access: u32, reason: u32): i32 {
     mr[0] = <i32>client;
     mr[1] = <i32>addr;
     mr[2] = <i32>pc;
     mr[3] = <i32>access;
-    mr[4] = (outOfMemory ? 1 : 0);
+    mr[4] = <i32>reason;
     return send(this.ep, msgInfo(SUPERVISOR_MEM_FAULT, 5, 0, false), true);
   }
 }
@@ -59,11 +60,12 @@ export class SupervisorServer {
   heartbeat(badge: u32, seq: u32): i32 { return ERR_INVALID_CALL; }
   /**
    * From the memory manager: a page fault of client it refuses (outside the client's memory,
-   * or its quota is exhausted). The faulting thread is left waiting for a reply that never
-   * comes; the supervisor may stop and restart it (memory.reset first). Sent only if the
-   * supervisor is waiting in its receive (NbSend); memory.stats keeps the counts either way.
+   * its quota exhausted, or an access its segment does not allow). The faulting thread is left
+   * waiting for a reply that never comes; the supervisor reports it and stops the client, and
+   * restarts it if its policy says so (memory.reset first). Sent only if the supervisor is
+   * waiting in its receive (NbSend); memory.stats keeps the counts either way.
    */
-  memFault(badge: u32, client: u32, addr: u32, pc: u32, access: u32, outOfMemory: bool): i32 { return NO_REPLY; }
+  memFault(badge: u32, client: u32, addr: u32, pc: u32, access: u32, reason: u32): i32 { return NO_REPLY; }
   /** A message whose label is not an operation of the service (e.g. a fault): MR0.. are in
    *  `mr`. Return a status to reply with, NO_REPLY, or REPLIED (after setting `reply.info`,
    *  `mr` and any UTCB words yourself). */
@@ -92,8 +94,8 @@ export function supervisorDispatch(s: SupervisorServer, info: i32, badge: u32): 
     const addr = <u32>mr[1];
     const pc = <u32>mr[2];
     const access = <u32>mr[3];
-    const outOfMemory = mr[4] != 0;
-    const status = s.memFault(badge, client, addr, pc, access, outOfMemory);
+    const reason = <u32>mr[4];
+    const status = s.memFault(badge, client, addr, pc, access, reason);
     return NO_REPLY;
   }
   const st = s.other(badge, info);

@@ -11,8 +11,8 @@ const mem = new MemoryClient(CompSlot.Memory);
 const st = new MemoryStatsResult();
 
 class Sup extends SupervisorServer {
-  memFault(badge: u32, client: u32, addr: u32, pc: u32, access: u32, outOfMemory: bool): i32 {
-    say('memFault client=' + client.toString() + ' addr=0x' + addr.toString(16) + ' access=' + access.toString() + ' oom=' + (outOfMemory ? '1' : '0') + '\n');
+  memFault(badge: u32, client: u32, addr: u32, pc: u32, access: u32, reason: u32): i32 {
+    say('memFault client=' + client.toString() + ' addr=0x' + addr.toString(16) + ' access=' + access.toString() + ' reason=' + reason.toString() + '\n');
     threadSuspend(18);
     mem.stats(client, st);
     say('before reset: used=' + st.used.toString() + ' badFaults=' + st.badFaults.toString() + '\n');
