@@ -121,8 +121,9 @@ let crashLeft = 0;
 let lastWasSync = false;
 const CRASH_TAKEN = 3;
 
-/** The crash variant: crash (`unreachable`) at the n-th request submitted, in the first
- *  incarnation only (a restart finds the connections and disarms it). Call before main(). */
+/** The crash variant: crash (`unreachable`) from the n-th request on, while taking ring
+ *  requests (evilBuffer), in the first incarnation only (a restart finds the connections and
+ *  disarms it). Call before main(). */
 export function crashAfterRequests(n: i32): void {
   crashLeft = n;
 }
@@ -317,9 +318,9 @@ function startDevice(): bool {
 function evilBuffer(k: i32, t: i32, count: u32, good: i32): i32 {
   if (crashLeft > 0) {
     // From the N-th request on, at the first ring request right after a synchronous one (the
-    // main loop takes ring requests before it answers a synchronous call, so that call is
-    // usually held), take CRASH_TAKEN ring requests and crash at the next: ring requests taken
-    // and not answered, and a synchronous call unanswered.
+    // main loop takes ring requests before it answers the synchronous call it has just done,
+    // so that call is often still held), take CRASH_TAKEN ring requests and crash at the next:
+    // ring requests taken and not answered, and perhaps a synchronous call unanswered.
     const sync = !cl(k).ring;
     if (crashLeft > CRASH_TAKEN + 1) crashLeft--;
     else if (crashLeft <= CRASH_TAKEN || (!sync && lastWasSync)) {
