@@ -8,6 +8,10 @@
 // device, reads it back, compares, flushes. Read-only: its write is refused (BLK_S_DENIED), it
 // reads sectors 0..7 and prints their first word. Either way a read of the sector just past its
 // device is refused. Results go to the console.
+//
+// Every request goes through blk(), which retries a call the kernel aborted (Err.Aborted: the
+// driver died while it held the call; its supervisor restarts it, with the same endpoint and
+// this client's connection: docs/DRIVERS.md "Driver restart"), at most MAX_ABORTED times.
 import { call, setMr, getMr, msgInfo, Err, CompSlot, Method, Rights, invoke, setXferCaps } from '../lib/l4';
 import { MemoryClient, MemoryShareAllocResult } from '../lib/gen/memory';
 import { print, setConsoleTag, findService } from '../lib/console';
@@ -15,37 +19,63 @@ import { BLK_OP_CONNECT, BLK_OP_WRITE, BLK_OP_READ, BLK_OP_FLUSH, BLK_S_OK, BLK_
 
 const BLK_SLOT = 200;
 const FRAME = 201;
-const REGION: u32 = 0x5000_0000;
+export const REGION: u32 = 0x5000_0000;
 /** The pattern: word i of sectors 0..7 (tests/io/storage.test.ts checks the host image). */
 const MAGIC: u32 = 0x4c345453; // "L4TS"
 
 function pattern(i: u32): u32 { return (MAGIC ^ (i * 0x9e3779b1)) >>> 0; }
 
-function blk(ep: i32, op: i32, sector: i32, count: i32, offset: i32): i32 {
-  setMr(0, sector);
-  setMr(1, count);
-  setMr(2, offset);
-  const e = call(ep, msgInfo(op, 3));
-  return e != Err.Ok ? 100 + e : getMr(0);
+/** Calls the kernel aborted (the driver died holding them) that blk() retries, per request. */
+const MAX_ABORTED = 3;
+/** Calls retried so far. */
+export let abortedCalls = 0;
+
+/** One request (BLK_OP_*): the driver's status, or 100 + the IPC error. A call aborted by the
+ *  driver's death is made again (it waits in the endpoint's queue for the restarted driver). */
+export function blk(ep: i32, op: i32, sector: i32, count: i32, offset: i32): i32 {
+  for (let attempt = 1; attempt <= MAX_ABORTED + 1; attempt++) {
+    setMr(0, sector);
+    setMr(1, count);
+    setMr(2, offset);
+    const e = call(ep, msgInfo(op, 3));
+    if (e == Err.Ok) return getMr(0);
+    if (e != Err.Aborted || attempt > MAX_ABORTED) return 100 + e;
+    abortedCalls++;
+    print('request ' + op.toString() + ' of sector ' + sector.toString() + ' aborted (the driver stopped): retrying (' +
+      attempt.toString() + '/' + MAX_ABORTED.toString() + ')');
+  }
+  return 100 + Err.Aborted;
 }
 
-export function run(tag: string): i32 {
-  setConsoleTag(tag);
+/** After connect(): the virtual device's size and write permission. */
+export let sectors = 0;
+export let writable = false;
+
+/** Look blk up, take a 4-page data frame from our quota, map it at REGION and connect with it.
+ *  The endpoint's slot, or 0 (said on the console). */
+export function connect(): i32 {
   const ep = findService('blk', BLK_SLOT);
-  if (ep <= 0) { print('lookup of blk failed: ' + ep.toString()); return 1; }
+  if (ep <= 0) { print('lookup of blk failed: ' + ep.toString()); return 0; }
   const mem = new MemoryClient(CompSlot.Memory);
   mem.recvSlot = FRAME;
   const r = new MemoryShareAllocResult();
   let e = mem.shareAlloc(4, r);
-  if (e != 0 || r.frame == 0) { print('shareAlloc failed: ' + e.toString()); return 1; }
+  if (e != 0 || r.frame == 0) { print('shareAlloc failed: ' + e.toString()); return 0; }
   e = invoke(FRAME, Method.FrameMap, CompSlot.Task, <i32>REGION, Rights.Read | Rights.Write);
-  if (e != 0) { print('cannot map the data frame: ' + e.toString()); return 1; }
+  if (e != 0) { print('cannot map the data frame: ' + e.toString()); return 0; }
   setXferCaps(FRAME);
   e = call(ep, msgInfo(BLK_OP_CONNECT, 0, 1));
   setXferCaps(0);
-  if (e != Err.Ok || getMr(0) != BLK_S_OK) { print('connect refused: ' + e.toString() + '/' + getMr(0).toString()); return 1; }
-  const sectors = getMr(1);
-  const writable = getMr(2) != 0;
+  if (e != Err.Ok || getMr(0) != BLK_S_OK) { print('connect refused: ' + e.toString() + '/' + getMr(0).toString()); return 0; }
+  sectors = getMr(1);
+  writable = getMr(2) != 0;
+  return ep;
+}
+
+export function run(tag: string): i32 {
+  setConsoleTag(tag);
+  const ep = connect();
+  if (ep == 0) return 1;
   print('connected: ' + sectors.toString() + ' sectors, ' + (writable ? 'read-write' : 'read-only'));
   for (let i: u32 = 0; i < 1024; i++) store<u32>(REGION + i * 4, pattern(i));
   for (let i: u32 = 1024; i < 2048; i++) store<u32>(REGION + i * 4, 0);

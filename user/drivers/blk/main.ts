@@ -26,7 +26,9 @@ import {
   DRV_F_VERBOSE, DRV_F_EVIL_RESET, VQ_SIZE, PRIV_DESC, PRIV_AVAIL, PRIV_USED, PRIV_INDIRECT, PRIV_HDR, PRIV_STATUS,
   BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_INFO, BLK_KICK, BLK_MAX_SECTORS, BLK_S_OK, BLK_S_IOERR,
   BLK_S_UNSUPP, BLK_S_DENIED, BLK_WHOLE_DISK, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
+  RING_REQ_PROD, RING_RSP_PROD, RING_SIZE,
 } from '../../lib/io-proto';
+import { debugPrint } from '../../lib/debug';
 import {
   ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
 } from '../../lib/ring';
@@ -111,6 +113,20 @@ let syncDone = false;
 let syncStatus = 0;
 let evilPending = false;
 let failed = false;
+/** A previous incarnation's connections were found at start (docs/DRIVERS.md "Driver restart"). */
+let restarted = false;
+/** The crash variant (user/drivers/blk/crashy.ts): requests left before the first incarnation
+ *  crashes; 0 = never. Rides on evilPending, so the request path pays nothing for it. */
+let crashLeft = 0;
+let lastWasSync = false;
+const CRASH_TAKEN = 3;
+
+/** The crash variant: crash (`unreachable`) from the n-th request on, while taking ring
+ *  requests (evilBuffer), in the first incarnation only (a restart finds the connections and
+ *  disarms it). Call before main(). */
+export function crashAfterRequests(n: i32): void {
+  crashLeft = n;
+}
 /** Highest configured client number: the loops over clients stop there. */
 let maxK = 0;
 /** Clients with a connected ring, and whether any client has unpublished responses: a driver
@@ -162,6 +178,7 @@ function init(): bool {
       cl(k).ring = false;
       cl(k).unconnected = true;
       maxK = k;
+      if (recover(k)) restarted = true;
       continue;
     }
     e = sysInvoke(dma, M_DMA_SET_WINDOW, k, frame, DMA_READ | DMA_WRITE, 0, 0);
@@ -182,6 +199,13 @@ function init(): bool {
     if (e != 0) { fail('cannot bind the IRQ: error ' + e.toString()); return false; }
   }
 
+  if (restarted) {
+    // A previous incarnation may have died between an interrupt and its acknowledgement: the
+    // IRQ would stay masked (IrqAck refuses with IllegalState when nothing is pending).
+    sysInvoke(irqSlot, M_IRQ_ACK, 0, 0, 0, 0, 0);
+    crashLeft = 0;
+  }
+  if (crashLeft > 0) evilPending = true;
   if (!virtioProbe(MMIO, 2)) { fail('no virtio-blk device'); return false; }
   if (!startDevice()) return false;
   capacity = <u32>reg(R_CONFIG); // low word of le64 capacity (disks below 2 TiB)
@@ -278,7 +302,7 @@ function startDevice(): bool {
     poke(h, op == BLK_OP_READ ? T_IN : T_OUT);
     poke(h + 8, <i32>(cl(k).base + sector));
     let pa = cl(k).dataPa + <i32>offset;
-    if (evilPending) pa = evilBuffer(k, t, count);
+    if (evilPending) pa = evilBuffer(k, t, count, pa);
     poke(t + 12, D_NEXT | (1 << 16));
     poke(t + 16, pa);
     poke(t + 24, <i32>(count * 512));
@@ -291,7 +315,23 @@ function startDevice(): bool {
 
 /** The misbehaving variant (DRV_F_EVIL_DMA), once: a buffer below client k's frame, outside
  *  every window. Kept out of submit(), whose string-free body needs no shadow-stack frame. */
-function evilBuffer(k: i32, t: i32, count: u32): i32 {
+function evilBuffer(k: i32, t: i32, count: u32, good: i32): i32 {
+  if (crashLeft > 0) {
+    // From the N-th request on, at the first ring request right after a synchronous one (the
+    // main loop takes ring requests before it answers the synchronous call it has just done,
+    // so that call is often still held), take CRASH_TAKEN ring requests and crash at the next:
+    // ring requests taken and not answered, and perhaps a synchronous call unanswered.
+    const sync = !cl(k).ring;
+    if (crashLeft > CRASH_TAKEN + 1) crashLeft--;
+    else if (crashLeft <= CRASH_TAKEN || (!sync && lastWasSync)) {
+      if (!sync && --crashLeft == 0) {
+        debugPrint('blk: (crash variant) crashing after taking ' + CRASH_TAKEN.toString() + ' request(s) of client ' + k.toString() + '\n');
+        unreachable();
+      }
+    }
+    lastWasSync = sync;
+    return good;
+  }
   evilPending = false;
   const pa = cl(k).dataPa - 0x10_0000;
   console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
@@ -515,6 +555,72 @@ function connect(k: i32, n: i32): i32 {
   return BLK_S_OK;
 }
 
+/**
+ * At start: does client k hold a connection a previous incarnation made (its capabilities at
+ * DRV_CONN_SLOT + 4k, which the restart kept: the capability space survives, the address space
+ * does not)? If so, check them as connect() does and connect the client again: DMA window k on
+ * its data frame, its notification, its ring page mapped again. The ring's state comes from the
+ * shared page: responses up to rsp_prod were published and are done; the requests after it, up
+ * to req_prod, were taken by the dead incarnation or not yet, and none was answered, so they are
+ * all taken again (block reads and writes are idempotent). rsp_prod is read once and checked
+ * like a producer index: an impossible value disconnects the ring. True if any capability of a
+ * connection was there (the driver is a restart).
+ */
+function recover(k: i32): bool {
+  const base = DRV_CONN_SLOT + 4 * k;
+  const tData = identify(base);
+  const rData = res(2);
+  const tNtfn = identify(base + 1);
+  const rNtfn = res(2);
+  const tRing = identify(base + 2);
+  const rRing = res(2);
+  if (tData == 0 && tNtfn == 0 && tRing == 0) return false;
+  let ok = tData == OBJ_FRAME && (rData & 3) == 3;
+  if (tNtfn != 0 && (tNtfn != OBJ_NOTIFICATION || (rNtfn & RIGHT_WRITE) == 0)) ok = false;
+  if (tRing != 0) {
+    if (tNtfn == 0 || tRing != OBJ_FRAME || (rRing & 3) != 3) ok = false;
+    else {
+      sysInvoke(base + 2, M_FRAME_INFO, 0, 0, 0, 0, 0);
+      if (res(2) != 1) ok = false;
+    }
+  }
+  if (ok && sysInvoke(dmaSlot, M_DMA_SET_WINDOW, k, base, DMA_READ | DMA_WRITE, 0, 0) != 0) ok = false;
+  if (!ok) {
+    // A connect the previous incarnation did not finish: the client is not connected.
+    for (let i = 0; i < 3; i++) if (identify(base + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, base + i, 0, 0, 0, 0);
+    debugPrint('blk: restarted: client ' + k.toString() + ': an unfinished connection dropped\n');
+    return true;
+  }
+  sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
+  cl(k).dataPa = res(1);
+  cl(k).dataBytes = <u32>res(2) * 4096;
+  cl(k).ntfn = tNtfn != 0 ? base + 1 : 0;
+  cl(k).unconnected = false;
+  if (tRing == 0) {
+    debugPrint('blk: restarted: client ' + k.toString() + ' connected again (synchronous)\n');
+    return true;
+  }
+  const ring = RINGS + k * 4096;
+  if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, ring, 3, 0, 0) != 0) {
+    debugPrint('blk: restarted: client ' + k.toString() + ': cannot map its ring again; ring disconnected\n');
+    return true;
+  }
+  const done = <u32>peek(ring + RING_RSP_PROD);
+  const again = <u32>peek(ring + RING_REQ_PROD) - done;
+  if (again > <u32>RING_SIZE) {
+    debugPrint('blk: restarted: client ' + k.toString() + ': impossible response producer index on its ring; ring disconnected\n');
+    return true;
+  }
+  cl(k).reqCons = done;
+  cl(k).rspProdPvt = done;
+  cl(k).rspPublished = done;
+  cl(k).ring = true;
+  rings++;
+  debugPrint('blk: restarted: client ' + k.toString() + ' connected again with its ring: ' + again.toString() +
+    ' request(s) after the last published response (' + done.toString() + ') to do\n');
+  return true;
+}
+
 /** Drop capabilities left in the staging slots (sent with anything but a good CONNECT). */
 function clearStage(): void {
   for (let i = 0; i < 3; i++) if (identify(DRV_STAGE_SLOT + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, DRV_STAGE_SLOT + i, 0, 0, 0, 0);
@@ -522,6 +628,8 @@ function clearStage(): void {
 
 export function main(): i32 {
   if (!init()) return 1;
+  // Capabilities a previous incarnation received and never looked at (it died first).
+  clearStage();
   poke(UTCB + UTCB_RECV_SLOT, DRV_STAGE_SLOT);
   let replyPending = false;
   let r0 = 0, r1 = 0, r2 = 0;
