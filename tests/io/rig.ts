@@ -115,6 +115,13 @@ export class Rig {
     this.kernel = new Kernel(this.board, { root: asm(IDLE_ROOT).elf }, {
       semihost: (t, x) => this.semihost(t, x),
     });
+    // The kernel debug console (Sys.DebugPutc), where the drivers write their diagnostics
+    // (user/drivers/util.ts log), goes to the writer's output and the log like console.log.
+    this.kernel.debugSink = (b) => {
+      const p = this.kernel.current === null ? undefined : this.byThread.get(this.kernel.current);
+      if (p !== undefined) this.print(p, String.fromCharCode(b));
+      else this.log += String.fromCharCode(b);
+    };
     this.kernel.onThreadStopped((e) => {
       const p = this.byThread.get(e.thread);
       if (p !== undefined && p.status === null) {

@@ -3,6 +3,7 @@
 // calls themselves come from user/lib/syscalls.ts.
 
 import { peek, poke } from '../lib/syscalls';
+import { debugPrint } from '../lib/debug';
 export { sysCall, sysSend, sysNbSend, sysRecv, sysReply, sysReplyRecv, sysInvoke, res, peek, poke } from '../lib/syscalls';
 
 export const M_CAP_MOVE = 0x12;
@@ -56,4 +57,12 @@ export function msgLabel(info: i32): i32 {
   const w = peek(a);
   if ((addr & 2) != 0) poke(a, (w & 0xffff) | (v << 16));
   else poke(a, (w & <i32>0xffff0000) | (v & 0xffff));
+}
+
+/** A driver's diagnostic line, on the kernel debug console (Sys.DebugPutc), which `l4ts boot`
+ *  prints tagged with the driver's name and the test rig collects. Not console.log: that is a
+ *  runtime call, and the supervisor of a supervised driver does not print runtime calls (a
+ *  component prints through the console service, which a driver does not use). */
+export function log(s: string): void {
+  debugPrint(s + '\n');
 }

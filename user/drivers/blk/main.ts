@@ -17,7 +17,7 @@
 import {
   sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
   M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
-  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE,
+  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE, log,
 } from '../util';
 import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
@@ -28,7 +28,6 @@ import {
   BLK_S_UNSUPP, BLK_S_DENIED, BLK_WHOLE_DISK, BLK_OP_CONNECT, DRV_STAGE_SLOT, DRV_CONN_SLOT, REQ_ID, REQ_OP, REQ_SECTOR, REQ_OFFSET, RSP_ID, RSP_OP, RSP_STATUS,
   RING_REQ_PROD, RING_RSP_PROD, RING_SIZE,
 } from '../../lib/io-proto';
-import { debugPrint } from '../../lib/debug';
 import {
   ringEntry, ringRequestsAvailable, ringPushResponses, ringFinalCheckRequests,
 } from '../../lib/ring';
@@ -136,7 +135,7 @@ let rings = 0;
 let anyDirty = false;
 
 function fail(why: string): void {
-  console.log('blk: ' + why);
+  log('blk: ' + why);
   failed = true;
 }
 
@@ -219,7 +218,7 @@ function init(): bool {
     }
     if (deviceRo) cl(k).flags = cl(k).flags & ~CLF_WRITE;
   }
-  if (verbose) console.log('blk: ready, ' + capacity.toString() + ' sectors');
+  if (verbose) log('blk: ready, ' + capacity.toString() + ' sectors');
   return true;
 }
 
@@ -325,7 +324,7 @@ function evilBuffer(k: i32, t: i32, count: u32, good: i32): i32 {
     if (crashLeft > CRASH_TAKEN + 1) crashLeft--;
     else if (crashLeft <= CRASH_TAKEN || (!sync && lastWasSync)) {
       if (!sync && --crashLeft == 0) {
-        debugPrint('blk: (crash variant) crashing after taking ' + CRASH_TAKEN.toString() + ' request(s) of client ' + k.toString() + '\n');
+        log('blk: (crash variant) crashing after taking ' + CRASH_TAKEN.toString() + ' request(s) of client ' + k.toString());
         unreachable();
       }
     }
@@ -334,7 +333,7 @@ function evilBuffer(k: i32, t: i32, count: u32, good: i32): i32 {
   }
   evilPending = false;
   const pa = cl(k).dataPa - 0x10_0000;
-  console.log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+  log('blk: (evil variant) programming DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
   if ((flags & DRV_F_EVIL_RESET) != 0) evilStatus(t, pa + <i32>(count * 512));
   return pa;
 }
@@ -350,7 +349,7 @@ function evilBuffer(k: i32, t: i32, count: u32, good: i32): i32 {
 }
 
 function logDeviceError(status: i32): void {
-  console.log('blk: request failed on the device: status ' + status.toString());
+  log('blk: request failed on the device: status ' + status.toString());
 }
 
 @inline function complete(slot: i32, status: i32): void {
@@ -424,7 +423,7 @@ const told = new StaticArray<bool>(MAX_CLIENTS + 1);
  *  status descriptor is laid out afresh when the device is re-initialised. */
 function evilStatus(t: i32, pa: i32): void {
   poke(t + 32, pa);
-  console.log('blk: (evil variant) status byte at 0x' + (<u32>pa).toString(16) + ', outside the windows');
+  log('blk: (evil variant) status byte at 0x' + (<u32>pa).toString(16) + ', outside the windows');
 }
 
 /**
@@ -438,7 +437,7 @@ function evilStatus(t: i32, pa: i32): void {
 function deviceError(why: string): void {
   resets++;
   resetsInARow = virtioResetsInARow(resetsInARow, lastUsed != 0);
-  console.log('blk: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
+  log('blk: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
     ' in a row), failing ' + inflight.toString() + ' request(s) in flight with an I/O error');
   virtioReset(MMIO);
   // The slots not on the free list are the requests the device held.
@@ -457,11 +456,11 @@ function deviceError(why: string): void {
     virtioFailed(MMIO);
     return;
   }
-  if (startDevice() && verbose) console.log('blk: device re-initialised, serving again');
+  if (startDevice() && verbose) log('blk: device re-initialised, serving again');
 }
 
 function disconnect(k: i32, why: string): void {
-  console.log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
+  log('blk: client ' + k.toString() + ': ' + why + '; ring disconnected');
   cl(k).ring = false;
   rings--;
 }
@@ -551,7 +550,7 @@ function connect(k: i32, n: i32): i32 {
     rings++;
   }
   cl(k).unconnected = false;
-  if (verbose) console.log('blk: client ' + k.toString() + ' connected' + (n == 3 ? ' with a ring' : ''));
+  if (verbose) log('blk: client ' + k.toString() + ' connected' + (n == 3 ? ' with a ring' : ''));
   return BLK_S_OK;
 }
 
@@ -588,7 +587,7 @@ function recover(k: i32): bool {
   if (!ok) {
     // A connect the previous incarnation did not finish: the client is not connected.
     for (let i = 0; i < 3; i++) if (identify(base + i) != 0) sysInvoke(SLOT_TASK, M_CAP_DELETE, base + i, 0, 0, 0, 0);
-    debugPrint('blk: restarted: client ' + k.toString() + ': an unfinished connection dropped\n');
+    log('blk: restarted: client ' + k.toString() + ': an unfinished connection dropped');
     return true;
   }
   sysInvoke(base, M_FRAME_INFO, 0, 0, 0, 0, 0);
@@ -597,18 +596,18 @@ function recover(k: i32): bool {
   cl(k).ntfn = tNtfn != 0 ? base + 1 : 0;
   cl(k).unconnected = false;
   if (tRing == 0) {
-    debugPrint('blk: restarted: client ' + k.toString() + ' connected again (synchronous)\n');
+    log('blk: restarted: client ' + k.toString() + ' connected again (synchronous)');
     return true;
   }
   const ring = RINGS + k * 4096;
   if (sysInvoke(base + 2, M_FRAME_MAP, SLOT_TASK, ring, 3, 0, 0) != 0) {
-    debugPrint('blk: restarted: client ' + k.toString() + ': cannot map its ring again; ring disconnected\n');
+    log('blk: restarted: client ' + k.toString() + ': cannot map its ring again; ring disconnected');
     return true;
   }
   const done = <u32>peek(ring + RING_RSP_PROD);
   const again = <u32>peek(ring + RING_REQ_PROD) - done;
   if (again > <u32>RING_SIZE) {
-    debugPrint('blk: restarted: client ' + k.toString() + ': impossible response producer index on its ring; ring disconnected\n');
+    log('blk: restarted: client ' + k.toString() + ': impossible response producer index on its ring; ring disconnected');
     return true;
   }
   cl(k).reqCons = done;
@@ -616,8 +615,8 @@ function recover(k: i32): bool {
   cl(k).rspPublished = done;
   cl(k).ring = true;
   rings++;
-  debugPrint('blk: restarted: client ' + k.toString() + ' connected again with its ring: ' + again.toString() +
-    ' request(s) after the last published response (' + done.toString() + ') to do\n');
+  log('blk: restarted: client ' + k.toString() + ' connected again with its ring: ' + again.toString() +
+    ' request(s) after the last published response (' + done.toString() + ') to do');
   return true;
 }
 

@@ -11,7 +11,7 @@
 import {
   sysRecv, sysReplyRecv, sysReply, sysSend, sysInvoke, res, peek, poke, peek16, poke16, msgInfo, msgLabel,
   M_FRAME_MAP, M_FRAME_INFO, M_IRQ_SET_NTFN, M_IRQ_ACK, M_DMA_SET_WINDOW, DMA_READ, DMA_WRITE, SLOT_TASK,
-  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE,
+  M_CAP_MOVE, M_CAP_DELETE, M_CAP_IDENTIFY, msgCaps, UTCB, UTCB_RECV_SLOT, OBJ_NOTIFICATION, OBJ_FRAME, RIGHT_WRITE, log,
 } from '../util';
 import {
   START_VA, MMIO_VA, PRIV_VA, RINGS_VA, CFG_MAGIC, CFG_MAGIC_BLK, CFG_ENDPOINT, CFG_IRQ, CFG_IRQ_NTFN, CFG_DMA,
@@ -102,7 +102,7 @@ let polling = false;
 let rxFlags = 0;
 
 function fail(why: string): void {
-  console.log('net: ' + why);
+  log('net: ' + why);
   failed = true;
 }
 
@@ -174,8 +174,8 @@ function init(): bool {
     if (e != 0) { fail('cannot open DMA window 1 for receive: error ' + e.toString()); return false; }
   }
   if (!startDevice()) return false;
-  if (verbose && direct) console.log('net: direct receive into the ring client\'s buffers');
-  if (verbose) console.log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
+  if (verbose && direct) log('net: direct receive into the ring client\'s buffers');
+  if (verbose) log('net: ready, mac ' + (<u32>reg(R_CONFIG)).toString(16) + ':' + (reg(R_CONFIG + 4) & 0xffff).toString(16));
   return true;
 }
 
@@ -282,7 +282,7 @@ function deviceError(why: string): void {
       failedRx++;
     }
   }
-  console.log('net: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
+  log('net: ' + why + ': resetting the device (reset ' + resets.toString() + ', ' + resetsInARow.toString() +
     ' in a row), failing ' + failedRx.toString() + ' receive buffer(s) in flight with an I/O error');
   publish();
   if (failedRx > 0 && unchecked(clRing[1])) sysSend(clNtfn[1], 0, 0, 0, 0, 0, 0);
@@ -291,7 +291,7 @@ function deviceError(why: string): void {
     virtioFailed(MMIO);
     return;
   }
-  if (startDevice() && verbose) console.log('net: device re-initialised, serving again');
+  if (startDevice() && verbose) log('net: device re-initialised, serving again');
 }
 
 // ---- receive -----------------------------------------------------------------------------------
@@ -383,7 +383,7 @@ function postDirect(): i32 {
       // The misbehaving variant: a receive buffer below the client's frame, outside every window.
       evilPending = false;
       pa = unchecked(clDataPa[1]) - 0x10_0000;
-      console.log('net: (evil variant) programming receive DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+      log('net: (evil variant) programming receive DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
     }
     poke(d, pa);
     poke(d + 8, <i32>room);
@@ -465,7 +465,7 @@ function transmit(k: i32, offset: u32, len: u32): i32 {
     // The misbehaving variant, copying receive: the frame is read from below the client's frame.
     evilPending = false;
     pa = unchecked(clDataPa[k]) - 0x10_0000;
-    console.log('net: (evil variant) programming transmit DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
+    log('net: (evil variant) programming transmit DMA to 0x' + (<u32>pa).toString(16) + ', outside the windows');
   }
   poke(d, pa);
   poke(d + 4, 0);
@@ -534,7 +534,7 @@ function publish(): void {
 }
 
 function disconnect(k: i32): void {
-  console.log('net: client ' + k.toString() + ': impossible request producer index; ring disconnected');
+  log('net: client ' + k.toString() + ': impossible request producer index; ring disconnected');
   unchecked(clRing[k] = false);
 }
 
@@ -599,7 +599,7 @@ function connect(k: i32, n: i32): i32 {
   unchecked(rxWaiting[k] = false);
   unchecked(unconnected[k] = false);
   unchecked(clOn[k] = true);
-  if (verbose) console.log('net: client ' + k.toString() + ' connected' + (n == 3 ? ' with rings' : ''));
+  if (verbose) log('net: client ' + k.toString() + ' connected' + (n == 3 ? ' with rings' : ''));
   return OK;
 }
 
