@@ -160,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (devices.includes('net')) kinds.push({ device: 'net', op: 'echo', run: (i, q, sd) => onceNet(i, q, Math.max(256, ops >> 2), sd) });
   /** Per device/op/QD: ring ÷ sync requests/s of each run pair (run r of each, back to back). */
-  const pairs = new Map<string, number[]>();
+  const pairs = new Map<string, { ratios: number[]; best: number }>();
   for (const kind of kinds) {
     for (const qd of qds) {
       // Alternate the two interfaces run by run, so that a change in the machine's load
@@ -172,7 +172,8 @@ export async function main(argv: string[]): Promise<void> {
       for (let r = 0; r < runs; r++) {
         for (const iface of ['sync', 'ring'] as const) bySide[iface].push(await kind.run(iface, qd, 1000 + r));
       }
-      pairs.set(`${kind.device}/${kind.op}/${qd}`, bySide.sync.map((x, r) => bySide.ring[r].rps / x.rps));
+      const fastest = (side: Sample[]): number => Math.max(...side.map((x) => x.rps));
+      pairs.set(`${kind.device}/${kind.op}/${qd}`, { ratios: bySide.sync.map((x, r) => bySide.ring[r].rps / x.rps), best: fastest(bySide.ring) / fastest(bySide.sync) });
       for (const iface of ['sync', 'ring'] as const) {
         const samples = bySide[iface];
         const row = {
@@ -202,11 +203,10 @@ export async function main(argv: string[]): Promise<void> {
     // The paired ratio: the median over runs of (ring run r ÷ sync run r). The two runs of a pair
     // are back to back, so a change in the machine's load between pairs cancels out; this is
     // the figure the target is judged on. The ratio of the two medians is shown beside it.
-    const paired = pairs.get(`${r.device}/${r.op}/${r.qd}`)!;
+    const { ratios: paired, best } = pairs.get(`${r.device}/${r.op}/${r.qd}`)!;
     const pm = median(paired);
     // And the fastest run of each side: interference from the rest of the machine only ever
     // slows a run down, so the best of N is the closest either side gets to its own cost.
-    const best = Math.max(...(r.rps_runs as string).split('/').map(Number)) / Math.max(...(s.rps_runs as string).split('/').map(Number));
     ratios.push({
       device: r.device as string, op: r.op as string, qd: r.qd as number, entries_ratio: round(entries, 1), rps_ratio: round(rps, 2),
       rps_ratio_paired: round(pm, 2), rps_ratio_pairs: paired.map((x) => round(x, 2)).join('/'), rps_ratio_best: round(best, 2),

@@ -1,13 +1,12 @@
 // `l4ts boot`: the default system end to end — images built (cached in build/boot-cache), the
 // root task interprets the boot plan, hello prints through the console driver, and the live
 // capability distribution equals the one the manifest implies: at boot (the root task's grants)
-// and after the system settles (plus what the manifest permits to arise: lookups, quota frames). While a system component of the
-// default manifest has no source yet, a stand-in (user/tests/boot/stub.ts) takes its place.
+// and after the system settles (plus what the manifest permits to arise: lookups, quota frames).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest, ManifestError } from '../manifest/validate.ts';
@@ -22,24 +21,14 @@ import { buildImages, bootSystem, runUntilRootDone, runUntilSettled, liveCaps, c
 const STUB = 'user/tests/boot/stub.ts';
 
 function defaultSystem() {
-  const j = JSON.parse(readFileSync(DEFAULT_MANIFEST, 'utf8')) as { components: { image: string }[] };
-  const stubbed: string[] = [];
-  for (const c of j.components) {
-    if (!existsSync(join(PROJECT_ROOT, c.image))) {
-      stubbed.push(c.image);
-      c.image = STUB;
-    }
-  }
-  return { m: parseManifest(JSON.stringify(j), { baseDir: PROJECT_ROOT }), stubbed };
+  return parseManifest(readFileSync(DEFAULT_MANIFEST, 'utf8'), { baseDir: PROJECT_ROOT });
 }
 
 test('boot: the default system builds, hello prints through the console driver, --caps matches the manifest', async () => {
-  const { m, stubbed } = defaultSystem();
+  const m = defaultSystem();
   const images = await buildImages(m);
-  const mm = m.components.find((c) => c.role === 'memory-manager')!;
   // Images paged in by the memory manager (the default), and loaded by the root task (--eager).
-  const modes = stubbed.includes(mm.image.path) ? (['all'] as const) : (['memory-manager', 'all'] as const);
-  for (const eager of modes) {
+  for (const eager of ['memory-manager', 'all'] as const) {
     const diag: string[] = [];
     const sys = bootSystem(m, images, { eager, diag: (s) => diag.push(s) });
     let uart = '';
@@ -54,11 +43,7 @@ test('boot: the default system builds, hello prints through the console driver, 
     // Then the system runs and settles (idles once hello has exited): hello's line comes out of
     // the UART, written by the console driver.
     assert.equal(runUntilSettled(sys, 200_000_000), 'idle', diag.join(''));
-    const hello = m.components.find((c) => c.name === 'hello')!;
-    const consoleC = m.components.find((c) => c.name === 'console')!;
-    if (!stubbed.includes(hello.image.path) && !stubbed.includes(consoleC.image.path)) {
-      assert.match(uart, /\[hello\] Hello, world!/, `eager ${eager}: UART: ${uart}\ndiagnostics: ${diag.join('')}`);
-    }
+    assert.match(uart, /\[hello\] Hello, world!/, `eager ${eager}: UART: ${uart}\ndiagnostics: ${diag.join('')}`);
     assert.doesNotMatch(diag.join(''), /killed:|abort:/, diag.join(''));
 
     // The settled distribution is exactly what the manifest grants and permits.
@@ -66,7 +51,7 @@ test('boot: the default system builds, hello prints through the console driver, 
     assert.equal(printed, formatCaps(settledCapabilities(m, observedCaps(sys))), `eager ${eager}`);
     const check = checkLiveCaps(sys);
     assert.deepEqual([check.unexplained, check.missing], [[], []]);
-    if (stubbed.length === 0) assertDefaultSettled(m, printed);
+    assertDefaultSettled(m, printed);
   }
 });
 
@@ -95,9 +80,8 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-const needsSources = { skip: defaultSystem().stubbed.length > 0 ? 'a component of the default manifest has no source yet' : false };
 
-test('boot --caps: the command prints the settled distribution, read from the kernel and explained by the manifest; --caps=boot the root task\'s grants', needsSources, async () => {
+test('boot --caps: the command prints the settled distribution, read from the kernel and explained by the manifest; --caps=boot the root task\'s grants', async () => {
   const m = loadManifest(DEFAULT_MANIFEST);
   const r = await runCli(['boot', '--caps']);
   assert.equal(r.code, 0, r.stderr);
@@ -124,7 +108,7 @@ function freeSlot(t: Task): number {
   throw new Error('no free slot');
 }
 
-test('boot --caps: capabilities the manifest does not explain are reported (injected after settling)', needsSources, async () => {
+test('boot --caps: capabilities the manifest does not explain are reported (injected after settling)', async () => {
   const m = loadManifest(DEFAULT_MANIFEST);
   const sys = bootSystem(m, await buildImages(m));
   assert.ok(runUntilRootDone(sys, 50_000_000));

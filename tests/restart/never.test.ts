@@ -47,8 +47,8 @@ function manifestJson(supervisor: boolean, explicitNever: boolean): Json {
 
 async function boot(j: Json): Promise<{ sys: BootedSystem; diag: () => string; uart: () => string; settled: string }> {
   const m = parseManifest(JSON.stringify(j), { baseDir: PROJECT_ROOT });
-  const sys = bootSystem(m, await buildImages(m), { diag: (s) => diag.push(s) });
   const diag: string[] = [];
+  const sys = bootSystem(m, await buildImages(m), { diag: (s) => diag.push(s) });
   let uart = '';
   sys.board.onUartOutput((b) => { uart += String.fromCharCode(b); });
   const settled = runUntilSettled(sys, 200_000_000);
